@@ -1,0 +1,104 @@
+"""The app factory: `create_app(settings)` wires routers, errors, middleware and background
+tasks. Nothing connects at import; the database is opened by the factory and closed on exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+import awareness
+from awareness.api import admin, errors, health, reports
+from awareness.api.middleware import BodyLimit, RequestContext
+from awareness.clock import Clock
+from awareness.db.engine import Database
+from awareness.ingest.idempotency import purge_expired
+from awareness.paths import resource_dir
+from awareness.services import Services, build_services
+from awareness.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+) -> FastAPI:
+    services = build_services(settings, clock=clock, database=database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(_every(3600, _purge_idempotency(services)), name="idempotency")
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
+            await services.database.dispose()
+
+    app = FastAPI(
+        title="awareness",
+        version=awareness.__version__,
+        summary="Sector-wide cyber threat levels and early warnings for critical infrastructure.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(reports.router)
+    app.include_router(admin.router)
+    app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.limits.max_body_bytes,
+        max_batch_bytes=settings.limits.max_batch_body_bytes,
+    )
+    app.add_middleware(RequestContext, access_log=settings.log.access)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """Adds the schemas of bodies that routes parse themselves after authentication."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (*reports.BODY_MODELS, admin.OrgIn, admin.KeyIn):
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(definition.pop("$defs", {}))
+            components[model.__name__] = definition
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _purge_idempotency(services: Services) -> Callable[[], Awaitable[None]]:
+    async def purge() -> None:
+        retention = timedelta(hours=services.settings.ingest.idempotency_retention_hours)
+        removed = await purge_expired(services.database, before=services.clock.now() - retention)
+        if removed:
+            log.info("expired idempotency records removed", extra={"count": removed})
+
+    return purge
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    """Runs a periodic job forever; a failure is logged and retried at the next period."""
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed", extra={"job": getattr(job, "__name__", "job")})
+        await asyncio.sleep(seconds)

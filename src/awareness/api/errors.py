@@ -1,0 +1,78 @@
+"""The one place where errors become HTTP responses: `{"detail": ..., "errors": [...]}` with the
+contract's status codes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+
+from awareness import errors
+from awareness.errors import AwarenessError, FieldError
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[AwarenessError], int] = {
+    errors.InvalidRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.ValidationFailed: 422,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+}
+
+
+def error_response(exc: AwarenessError) -> JSONResponse:
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    body: dict[str, object] = {"detail": exc.message}
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.ValidationFailed):
+        body["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+    if isinstance(exc, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _domain(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AwarenessError)
+    return error_response(exc)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return error_response(errors.InvalidRequest("the body is not valid JSON"))
+    fields = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")]
+        fields.append(FieldError(".".join(loc) or "body", e["msg"].removeprefix("Value error, ")))
+    return error_response(errors.ValidationFailed(fields))
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    return error_response(
+        errors.Unavailable("the database is unavailable; retry after the given seconds")
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AwarenessError, _domain)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    for kind in (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        ConnectionError,
+        TimeoutError,
+    ):
+        app.add_exception_handler(kind, _database_down)

@@ -1,0 +1,37 @@
+"""Opaque list cursors: `next` encodes where the page ended, newest first."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from awareness.errors import FieldError, ValidationFailed
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size, at most 1,000")]
+Cursor = Annotated[str | None, Query(description="`next` of the previous page")]
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "id":
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise ValidationFailed([FieldError("cursor", "not a cursor this list returned")]) from None
+
+
+def page(items: list[dict[str, Any]], *, limit: int, key: str = "id") -> dict[str, Any]:
+    """`items` holds up to limit + 1 rows; the extra one only says another page exists."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next": encode_cursor(items[-1][key]) if more and items else None}

@@ -1,0 +1,168 @@
+"""API keys: generated at random, shown once, stored only as a SHA-256 hash. Keys carry 256 bits
+of entropy, so a fast hash is as safe as a slow one and costs nothing per request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.auth.principal import Principal, Role
+from awareness.db.engine import Database
+from awareness.db.tables import api_keys, audit_log, organizations
+from awareness.errors import FieldError, ValidationFailed
+
+KEY_PREFIX = "aw_"
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    id: int
+    key: str
+    prefix: str
+
+
+async def create_key(
+    conn: AsyncConnection,
+    *,
+    role: Role,
+    org_id: str | None,
+    sectors: Iterable[str] | None,
+    name: str | None,
+    known_sectors: Iterable[str],
+    now: datetime,
+    actor: str,
+) -> CreatedKey:
+    sector_list = sorted(set(sectors)) if sectors else None
+    errors = await _check_key_request(conn, role, org_id, sector_list, set(known_sectors))
+    if errors:
+        raise ValidationFailed(errors, "cannot create that key")
+    key = new_key()
+    prefix = key[: len(KEY_PREFIX) + 6]
+    key_id = (
+        await conn.execute(
+            api_keys.insert()
+            .values(
+                prefix=prefix,
+                key_hash=hash_key(key),
+                role=role.value,
+                org_id=org_id,
+                sectors=sector_list,
+                name=name,
+                created_at=now,
+            )
+            .returning(api_keys.c.id)
+        )
+    ).scalar_one()
+    await conn.execute(
+        audit_log.insert().values(
+            at=now,
+            actor=actor,
+            org_id=org_id,
+            action="key.create",
+            target=f"key:{key_id}",
+            details={"role": role.value, "sectors": sector_list, "name": name},
+        )
+    )
+    return CreatedKey(id=key_id, key=key, prefix=prefix)
+
+
+async def _check_key_request(
+    conn: AsyncConnection,
+    role: Role,
+    org_id: str | None,
+    sectors: list[str] | None,
+    known: set[str],
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if role is Role.operator:
+        if not org_id:
+            errors.append(FieldError("org", "an operator key needs the organization it acts for"))
+        elif (
+            await conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id))
+        ).first() is None:
+            errors.append(FieldError("org", f"no organization {org_id!r}; create it first"))
+        if sectors:
+            errors.append(FieldError("sectors", "an operator sees its organization's sector only"))
+    elif org_id:
+        errors.append(FieldError("org", f"a {role.value} key belongs to no organization"))
+    if role is Role.admin and sectors:
+        errors.append(FieldError("sectors", "an admin key is not limited to sectors"))
+    for sector in sectors or ():
+        if sector not in known:
+            errors.append(FieldError("sectors", f"unknown sector {sector!r}"))
+    return errors
+
+
+async def revoke_key(conn: AsyncConnection, *, key_id: int, now: datetime, actor: str) -> bool:
+    result = await conn.execute(
+        api_keys.update()
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if result.rowcount:
+        await conn.execute(
+            audit_log.insert().values(
+                at=now, actor=actor, action="key.revoke", target=f"key:{key_id}"
+            )
+        )
+    return bool(result.rowcount)
+
+
+class KeyStore:
+    """Resolves a presented key to its principal. Hits are cached for a few seconds because
+    every request needs one; a revoked key stops working once its entry expires."""
+
+    def __init__(self, database: Database, *, cache_seconds: float, max_entries: int = 10_000):
+        self._database = database
+        self._ttl = cache_seconds
+        self._max = max_entries
+        self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    async def resolve(self, key: str) -> Principal | None:
+        digest = hash_key(key)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        principal = await self._load(digest)
+        if principal is not None and self._ttl > 0:
+            self._cache[digest] = (time.monotonic() + self._ttl, principal)
+            self._cache.move_to_end(digest)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return principal
+
+    async def _load(self, digest: str) -> Principal | None:
+        query = (
+            sa.select(api_keys, organizations.c.sector.label("org_sector"))
+            .select_from(api_keys.outerjoin(organizations))
+            .where(api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None))
+        )
+        async with self._database.read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        # The index found the row by hash; compare again in constant time all the same.
+        if row is None or not hmac.compare_digest(row["key_hash"], digest):
+            return None
+        return Principal(
+            key_id=row["id"],
+            role=Role(row["role"]),
+            org_id=row["org_id"],
+            org_sector=row["org_sector"],
+            sectors=frozenset(row["sectors"]) if row["sectors"] is not None else None,
+        )

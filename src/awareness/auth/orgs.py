@@ -1,0 +1,70 @@
+"""Operator organizations: the tenant every report and operator key belongs to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.db.tables import audit_log, organizations
+from awareness.errors import Conflict, FieldError, ValidationFailed
+
+ORG_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+async def create_org(
+    conn: AsyncConnection,
+    *,
+    org_id: str,
+    name: str,
+    sector: str,
+    region: str | None,
+    known_sectors: Iterable[str],
+    now: datetime,
+    actor: str,
+) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    if not ORG_ID_PATTERN.match(org_id):
+        errors.append(
+            FieldError("id", "1-64 lower-case letters, digits, '.', '_' or '-', starting alnum")
+        )
+    if not name.strip() or len(name) > 200:
+        errors.append(FieldError("name", "1 to 200 characters"))
+    known = sorted(known_sectors)
+    if sector not in known:
+        errors.append(FieldError("sector", f"unknown sector {sector!r}; one of {', '.join(known)}"))
+    if region is not None and len(region) > 100:
+        errors.append(FieldError("region", "at most 100 characters"))
+    if errors:
+        raise ValidationFailed(errors, "cannot register that organization")
+    exists = await conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id))
+    if exists.first() is not None:
+        raise Conflict(f"organization {org_id!r} already exists")
+    row = {
+        "id": org_id,
+        "name": name.strip(),
+        "sector": sector,
+        "region": region,
+        "created_at": now,
+    }
+    await conn.execute(organizations.insert().values(row))
+    await conn.execute(
+        audit_log.insert().values(
+            at=now,
+            actor=actor,
+            org_id=org_id,
+            action="org.create",
+            target=f"org:{org_id}",
+            details={"sector": sector, "region": region},
+        )
+    )
+    return row
+
+
+async def list_orgs(conn: AsyncConnection) -> list[dict[str, Any]]:
+    query = sa.select(organizations).order_by(organizations.c.id)
+    return [dict(row) for row in (await conn.execute(query)).mappings()]

@@ -1,0 +1,42 @@
+"""Who is calling: role, organization and sector scope, and what that lets them see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+
+class Role(StrEnum):
+    operator = "operator"
+    supervisor = "supervisor"
+    responder = "responder"
+    admin = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: int
+    role: Role
+    org_id: str | None = None
+    org_sector: str | None = None
+    # None: every sector. Only supervisors and responders are limited to a list.
+    sectors: frozenset[str] | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+    def sees_sector(self, sector: str) -> bool:
+        if self.role is Role.operator:
+            return sector == self.org_sector
+        return self.sectors is None or sector in self.sectors
+
+    def report_scope(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        """The rows of a report table (incidents, assets) this caller may read."""
+        if self.role is Role.operator:
+            return table.c.org_id == self.org_id
+        if self.role is Role.admin or self.sectors is None:
+            return sa.true()
+        return table.c.sector.in_(sorted(self.sectors))

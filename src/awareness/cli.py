@@ -1,0 +1,222 @@
+"""The `awareness` command. Every subcommand reads the same settings as the server, so it works
+against a running service's database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from awareness.auth import keys as key_store
+from awareness.auth import orgs as org_store
+from awareness.auth.principal import Role
+from awareness.clock import SystemClock
+from awareness.db.engine import Database, open_database
+from awareness.db.migrate import upgrade_to_head
+from awareness.errors import AwarenessError, ValidationFailed
+from awareness.logs import configure_logging
+from awareness.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+app = typer.Typer(
+    help="awareness: sector-wide cyber threat levels and early warnings.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+orgs_app = typer.Typer(help="Operator organizations.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(keys_app, name="keys")
+log = logging.getLogger("awareness.cli")
+CLI_ACTOR = "cli"
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(level=settings.log.level, fmt=settings.log.format)
+    return settings
+
+
+def _with_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = open_database(settings.effective_database_url, settings.database)
+        try:
+            return await job(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ValidationFailed as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        for error in exc.errors:
+            typer.echo(f"  --{error.field}: {error.message}", err=True)
+        raise typer.Exit(2) from None
+    except AwarenessError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ConnectionError) as exc:
+        _unreachable(settings, exc)
+    except Exception as exc:
+        if (
+            type(exc).__module__.startswith("sqlalchemy")
+            and "OperationalError" in type(exc).__name__
+        ):
+            _unreachable(settings, exc)
+        raise
+
+
+def _unreachable(settings: Settings, exc: BaseException) -> None:
+    url = settings.effective_database_url.split("@")[-1]
+    typer.echo(
+        f"error: cannot use the database ({url}): {exc}\n"
+        "Check that it is running and that AWARENESS_DATABASE_URL points at it.",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def _migrate(settings: Settings) -> tuple[str | None, str]:
+    return _with_database(settings, upgrade_to_head)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations and exit."""
+    settings = _settings()
+    before, after = _migrate(settings)
+    typer.echo(f"schema at {after}" + (f" (was {before})" if before != after else ", up to date"))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+) -> None:
+    """Apply pending migrations, then serve the API, the feed and the dashboard."""
+    settings = _settings()
+    _migrate(settings)
+    _run_server(settings, host=host or settings.server.host, port=port or settings.server.port)
+
+
+def _run_server(settings: Settings, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from awareness.api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.server.shutdown_timeout_seconds),
+        proxy_headers=True,
+    )
+    log.info("serving", extra={"url": f"http://{host}:{port}/"})
+    uvicorn.Server(config).run()
+
+
+@orgs_app.command("create")
+def orgs_create(
+    org_id: Annotated[str, typer.Argument(metavar="ID", help="short id, e.g. grid-north")],
+    name: Annotated[str, typer.Option(help="display name")],
+    sector: Annotated[str, typer.Option(help="one of the configured sectors")],
+    region: Annotated[str | None, typer.Option(help="free-text region")] = None,
+) -> None:
+    """Register an operator organization."""
+    settings = _settings()
+
+    async def job(database: Database) -> None:
+        async with database.write() as conn:
+            await org_store.create_org(
+                conn,
+                org_id=org_id,
+                name=name,
+                sector=sector,
+                region=region,
+                known_sectors=settings.sectors.sectors,
+                now=SystemClock().now(),
+                actor=CLI_ACTOR,
+            )
+
+    _with_database(settings, job)
+    typer.echo(f"organization {org_id} registered in sector {sector}")
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """List registered organizations."""
+    settings = _settings()
+
+    async def job(database: Database) -> list[dict[str, object]]:
+        async with database.read() as conn:
+            return await org_store.list_orgs(conn)
+
+    for org in _with_database(settings, job):
+        typer.echo(f"{org['id']}\t{org['sector']}\t{org['name']}\t{org['region'] or ''}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="operator, supervisor, responder or admin")],
+    org: Annotated[str | None, typer.Option(help="operators: the organization's id")] = None,
+    sector: Annotated[
+        list[str] | None, typer.Option(help="supervisors, responders: repeatable; none = all")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="a label to recognise the key by")] = None,
+) -> None:
+    """Create an API key and print it, alone, as the last line. It is never shown again."""
+    settings = _settings()
+
+    async def job(database: Database) -> key_store.CreatedKey:
+        async with database.write() as conn:
+            return await key_store.create_key(
+                conn,
+                role=role,
+                org_id=org,
+                sectors=sector,
+                name=name,
+                known_sectors=settings.sectors.sectors,
+                now=SystemClock().now(),
+                actor=CLI_ACTOR,
+            )
+
+    created = _with_database(settings, job)
+    scope = f"org {org}" if org else ("sectors " + ", ".join(sector) if sector else "all sectors")
+    typer.echo(f"created {role.value} key {created.id} ({created.prefix}...) for {scope}")
+    typer.echo("store it now: it is never shown again")
+    typer.echo(created.key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="KEY_ID")]) -> None:
+    """Revoke a key by its id."""
+    settings = _settings()
+
+    async def job(database: Database) -> bool:
+        async with database.write() as conn:
+            return await key_store.revoke_key(
+                conn, key_id=key_id, now=SystemClock().now(), actor=CLI_ACTOR
+            )
+
+    if not _with_database(settings, job):
+        typer.echo(f"error: no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"key {key_id} revoked")
+
+
+def main() -> None:
+    app(prog_name="awareness")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

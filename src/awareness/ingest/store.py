@@ -1,0 +1,270 @@
+"""The append transaction: a report, its indicators and asset links are written together or not
+at all. Callers hold the transaction (`Database.write()`); nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.auth.principal import Principal
+from awareness.db.tables import (
+    asset_reports,
+    assets,
+    incident_assets,
+    incidents,
+    indicators,
+    reports,
+)
+from awareness.errors import FieldError, ValidationFailed
+from awareness.ingest.schemas import CRITICALITY_ORDER, AssetIn, IncidentIn
+from awareness.scoring.exposure import product_key
+
+# Stay well under SQLite's limit on bound parameters in one statement.
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownAsset:
+    pk: int
+    criticality: str
+    product_key: str | None
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _prefix(batch_field: str | None, index: int) -> str:
+    return f"{batch_field}[{index}]." if batch_field else ""
+
+
+async def _append_reports(
+    conn: AsyncConnection,
+    *,
+    kind: str,
+    principal: Principal,
+    count: int,
+    now: datetime,
+    request_id: str | None,
+) -> list[int]:
+    row = {
+        "kind": kind,
+        "org_id": principal.org_id,
+        "key_id": principal.key_id,
+        "received_at": now,
+        "request_id": request_id,
+    }
+    if count == 1:
+        result = await conn.execute(reports.insert().values(row).returning(reports.c.id))
+        return [result.scalar_one()]
+    statement = reports.insert().returning(reports.c.id, sort_by_parameter_order=True)
+    result = await conn.execute(statement, [row] * count)
+    return list(result.scalars())
+
+
+async def _owned_assets(
+    conn: AsyncConnection, org_id: str, asset_ids: Sequence[str]
+) -> dict[str, _KnownAsset]:
+    found: dict[str, _KnownAsset] = {}
+    for chunk in _chunks(asset_ids):
+        query = sa.select(
+            assets.c.asset_id, assets.c.id, assets.c.criticality, assets.c.product_key
+        ).where(assets.c.org_id == org_id, assets.c.asset_id.in_(chunk))
+        for row in await conn.execute(query):
+            found[row.asset_id] = _KnownAsset(row.id, row.criticality, row.product_key)
+    return found
+
+
+async def append_incidents(
+    conn: AsyncConnection,
+    *,
+    principal: Principal,
+    items: Sequence[IncidentIn],
+    now: datetime,
+    request_id: str | None,
+    batch_field: str | None = None,
+) -> list[int]:
+    """Append incidents of the caller's organization; returns their ids in order."""
+    assert principal.org_id is not None
+    assert principal.org_sector is not None
+    wanted = sorted({asset for item in items for asset in item.affected_assets})
+    owned = await _owned_assets(conn, principal.org_id, wanted) if wanted else {}
+    errors = [
+        FieldError(
+            f"{_prefix(batch_field, i)}affected_assets[{j}]",
+            f"no asset {asset!r} in your organization's inventory; "
+            "report it to POST /v1/assets first",
+        )
+        for i, item in enumerate(items)
+        for j, asset in enumerate(item.affected_assets)
+        if asset not in owned
+    ]
+    if errors:
+        raise ValidationFailed(errors, "affected assets must be in your inventory")
+
+    ids = await _append_reports(
+        conn,
+        kind="incident",
+        principal=principal,
+        count=len(items),
+        now=now,
+        request_id=request_id,
+    )
+    incident_rows: list[dict[str, Any]] = []
+    indicator_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    for incident_id, item in zip(ids, items, strict=True):
+        linked = [owned[asset] for asset in item.affected_assets]
+        incident_rows.append(
+            {
+                "id": incident_id,
+                "org_id": principal.org_id,
+                "sector": principal.org_sector,
+                "received_at": now,
+                "detected_at": item.detected_at,
+                "occurred_at": item.occurred_at,
+                "category": item.category,
+                "functional_impact": item.functional_impact,
+                "information_impact": item.information_impact,
+                "recoverability": item.recoverability,
+                "location": item.location,
+                "asset_criticality": max(
+                    (a.criticality for a in linked), key=CRITICALITY_ORDER.__getitem__, default=None
+                ),
+                "summary": item.summary,
+                "tlp": item.tlp,
+                "reference": item.reference,
+            }
+        )
+        indicator_rows.extend(
+            {
+                "incident_id": incident_id,
+                "org_id": principal.org_id,
+                "sector": principal.org_sector,
+                "type": indicator.type,
+                "value": indicator.value,
+                "detected_at": item.detected_at,
+            }
+            for indicator in item.indicators
+        )
+        link_rows.extend(
+            {"incident_id": incident_id, "asset_pk": a.pk, "product_key": a.product_key}
+            for a in linked
+        )
+    await conn.execute(incidents.insert(), incident_rows)
+    if indicator_rows:
+        await conn.execute(indicators.insert(), indicator_rows)
+    if link_rows:
+        await conn.execute(incident_assets.insert(), link_rows)
+    return ids
+
+
+def _asset_values(item: AssetIn) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "kind": item.kind,
+        "vendor": item.vendor,
+        "product": item.product,
+        "version": item.version,
+        "criticality": item.criticality,
+        "internet_exposed": item.internet_exposed,
+        "cves": item.cves,
+        "location": item.location,
+        "product_key": product_key(item.vendor, item.product),
+    }
+
+
+async def upsert_assets(
+    conn: AsyncConnection,
+    *,
+    principal: Principal,
+    items: Sequence[AssetIn],
+    now: datetime,
+    request_id: str | None,
+    batch_field: str | None = None,
+) -> list[tuple[bool, datetime]]:
+    """Create or replace assets keyed by `asset_id`; returns, per item, whether it was new and
+    when it was first registered."""
+    assert principal.org_id is not None
+    assert principal.org_sector is not None
+    first_seen: dict[str, int] = {}
+    errors: list[FieldError] = []
+    for index, item in enumerate(items):
+        if item.asset_id in first_seen:
+            errors.append(
+                FieldError(
+                    f"{_prefix(batch_field, index)}asset_id",
+                    f"{item.asset_id!r} already appears at "
+                    f"{batch_field}[{first_seen[item.asset_id]}]",
+                )
+            )
+        first_seen.setdefault(item.asset_id, index)
+    if errors:
+        raise ValidationFailed(errors, "each asset_id may appear once per batch")
+
+    existing: dict[str, int] = {}
+    created_at: dict[str, datetime] = {}
+    for chunk in _chunks([item.asset_id for item in items]):
+        query = (
+            sa.select(assets.c.asset_id, assets.c.id, assets.c.created_at)
+            .where(assets.c.org_id == principal.org_id, assets.c.asset_id.in_(chunk))
+            .with_for_update()
+        )
+        for row in await conn.execute(query):
+            existing[row.asset_id] = row.id
+            created_at[row.asset_id] = row.created_at
+
+    report_ids = await _append_reports(
+        conn, kind="asset", principal=principal, count=len(items), now=now, request_id=request_id
+    )
+    new_rows = []
+    updates = []
+    for report_id, item in zip(report_ids, items, strict=True):
+        values = _asset_values(item) | {"report_id": report_id, "updated_at": now}
+        if item.asset_id in existing:
+            # Bind names must differ from column names in an UPDATE's SET clause.
+            updates.append(
+                {f"b_{k}": v for k, v in values.items()} | {"b_pk": existing[item.asset_id]}
+            )
+        else:
+            new_rows.append(
+                values
+                | {
+                    "org_id": principal.org_id,
+                    "asset_id": item.asset_id,
+                    "sector": principal.org_sector,
+                    "created_at": now,
+                }
+            )
+    pks = dict(existing)
+    if new_rows:
+        statement = assets.insert().returning(
+            assets.c.asset_id, assets.c.id, sort_by_parameter_order=True
+        )
+        result = await conn.execute(statement, new_rows)
+        pks.update({row.asset_id: row.id for row in result})
+    if updates:
+        columns = {name[2:]: sa.bindparam(name) for name in updates[0] if name != "b_pk"}
+        await conn.execute(
+            assets.update().where(assets.c.id == sa.bindparam("b_pk")).values(columns), updates
+        )
+    await conn.execute(
+        asset_reports.insert(),
+        [
+            {
+                "id": report_id,
+                "asset_pk": pks[item.asset_id],
+                "org_id": principal.org_id,
+                "product_key": product_key(item.vendor, item.product),
+                "data": item.model_dump(mode="json"),
+            }
+            for report_id, item in zip(report_ids, items, strict=True)
+        ],
+    )
+    return [(item.asset_id not in existing, created_at.get(item.asset_id, now)) for item in items]

@@ -1,0 +1,184 @@
+"""Typed settings: defaults in `config/*.toml`, overridden by `AWARENESS_*` environment variables
+(`__` for nesting). Read once at start-up and passed down; nothing reads the environment later."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from awareness.paths import resource_dir
+from awareness.scoring.config import ScoringConfig, SectorsConfig
+
+ENV_PREFIX = "AWARENESS_"
+# Each file feeds one part of the settings: defaults.toml the top level, the others one section.
+CONFIG_FILES: dict[str, str | None] = {
+    "defaults.toml": None,
+    "scoring.toml": "scoring",
+    "sectors.toml": "sectors",
+}
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names every offending setting."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseOptions(_Section):
+    pool_size: int = Field(10, ge=1, le=500)
+    max_overflow: int = Field(20, ge=0, le=500)
+    pool_timeout_seconds: float = Field(10.0, gt=0)
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    shutdown_timeout_seconds: float = Field(10.0, ge=0)
+
+
+class LimitSettings(_Section):
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_batch_body_bytes: int = Field(33_554_432, ge=1024)
+    max_batch_items: int = Field(1000, ge=1, le=1000)
+    max_indicators_per_incident: int = Field(1000, ge=1)
+    max_affected_assets_per_incident: int = Field(1000, ge=1)
+    requests_per_second: float = Field(200.0, ge=0)
+    burst: int = Field(400, ge=1)
+
+
+class IngestSettings(_Section):
+    max_future_seconds: int = Field(300, ge=0)
+    idempotency_retention_hours: float = Field(48.0, ge=24)
+
+
+class AuthSettings(_Section):
+    cache_seconds: float = Field(5.0, ge=0)
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+    access: bool = True
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database_url: str | None = None
+    database: DatabaseOptions = DatabaseOptions()
+    server: ServerSettings = ServerSettings()
+    limits: LimitSettings = LimitSettings()
+    ingest: IngestSettings = IngestSettings()
+    auth: AuthSettings = AuthSettings()
+    log: LogSettings = LogSettings()
+    scoring: ScoringConfig = ScoringConfig()
+    sectors: SectorsConfig = SectorsConfig()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split("://", 1)[0]
+        rewrites = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+        }
+        scheme = rewrites.get(scheme, scheme)
+        if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return scheme + "://" + value.split("://", 1)[1]
+
+    @property
+    def effective_database_url(self) -> str:
+        """Unset means an embedded SQLite file in the working directory."""
+        return self.database_url or f"sqlite+aiosqlite:///{Path.cwd() / 'awareness.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFiles(settings_cls))
+
+
+_config_dir: ContextVar[Path | None] = ContextVar("awareness_config_dir", default=None)
+
+
+class _TomlFiles(PydanticBaseSettingsSource):
+    """Reads `config/*.toml` from the directory `load_settings` was given."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        directory = _config_dir.get()
+        if directory is None:
+            return {}
+        merged: dict[str, Any] = {}
+        for name, section in CONFIG_FILES.items():
+            path = directory / name
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+            if section is None:
+                merged.update(data)
+            else:
+                merged[section] = data
+        return merged
+
+
+def load_settings(config_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the config directory and the environment, or explain what is wrong."""
+    directory = config_dir or Path(
+        os.environ.get(f"{ENV_PREFIX}CONFIG_DIR") or resource_dir("config")
+    )
+    if not directory.is_dir():
+        raise SettingsError(f"{ENV_PREFIX}CONFIG_DIR: {directory} is not a directory")
+    token = _config_dir.set(directory)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, directory)) from None
+    finally:
+        _config_dir.reset(token)
+
+
+def _explain(exc: ValidationError, directory: Path) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        env_name = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        file = next((f for f, s in CONFIG_FILES.items() if s and loc and loc[0] == s), None)
+        where = f"{directory / (file or 'defaults.toml')}: {'.'.join(loc[1:] if file else loc)}"
+        lines.append(f"  {env_name} ({where}): {error['msg']}")
+    return "\n".join(lines)
