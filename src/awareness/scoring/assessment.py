@@ -1,0 +1,122 @@
+"""One evaluation of every sector at one instant: own levels, dependency floors (one hop),
+hysteresis and the section 9 evidence of each sector's level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from awareness.scoring.config import ScoringConfig, SectorsConfig
+from awareness.scoring.decay import Contribution
+from awareness.scoring.floors import Floor, dependency_floors, own_level
+from awareness.scoring.levels import Level, LevelState, band_for_score, next_level
+from awareness.scoring.timestamps import require_aware, time_to_json
+
+
+@dataclass(frozen=True, slots=True)
+class SectorInput:
+    """A sector's own facts at the instant: score, non-dependency floors, top contributions."""
+
+    score: float = 0.0
+    floors: tuple[Floor, ...] = ()
+    contributions: tuple[Contribution, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SectorOutcome:
+    sector: str
+    score: float
+    state: LevelState
+    previous_level: Level
+    floors: tuple[Floor, ...]
+    evidence: dict[str, Any]
+
+    @property
+    def changed(self) -> bool:
+        return self.state.level != self.previous_level
+
+    @property
+    def escalated(self) -> bool:
+        """Escalations get a warning; de-escalations only a `sector_level` event."""
+        return self.state.level > self.previous_level
+
+
+def assess_sectors(
+    inputs: Mapping[str, SectorInput],
+    states: Mapping[str, LevelState],
+    at: datetime,
+    *,
+    sectors: SectorsConfig,
+    cfg: ScoringConfig,
+) -> dict[str, SectorOutcome]:
+    """Every configured sector; a sector missing from `inputs` has score 0 and no floors, one
+    missing from `states` starts at none. Dependency floors read the other sectors' OWN levels
+    at this instant, never their held or dependency-raised levels."""
+    at = require_aware(at, "at")
+    empty = SectorInput()
+    own = {}
+    for sector in sectors.sectors:
+        given = inputs.get(sector, empty)
+        own[sector] = own_level(given.score, given.floors, cfg=cfg)
+    outcomes = {}
+    for sector in sectors.sectors:
+        given = inputs.get(sector, empty)
+        others = {name: level for name, level in own.items() if name != sector}
+        floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
+        previous = states.get(sector) or LevelState.initial(at)
+        state = next_level(previous, given.score, floors, at, cfg=cfg)
+        evidence = sector_evidence(
+            sector=sector,
+            score=given.score,
+            level=state.level,
+            previous_level=previous.level,
+            contributions=given.contributions,
+            floors=floors,
+            at=at,
+            cfg=cfg,
+        )
+        outcomes[sector] = SectorOutcome(
+            sector, given.score, state, previous.level, floors, evidence
+        )
+    return outcomes
+
+
+def sector_evidence(
+    *,
+    sector: str,
+    score: float,
+    level: Level,
+    previous_level: Level,
+    contributions: Sequence[Contribution],
+    floors: Iterable[Floor],
+    at: datetime,
+    cfg: ScoringConfig,
+) -> dict[str, Any]:
+    """Answers "why is this sector at this level?": score and band, the strongest incidents
+    (id, severity, decayed value; no organization), every floor that held. Numbers are rounded
+    to `evidence.decimals` for reading; the state keeps full precision."""
+    digits = cfg.evidence.decimals
+    floors = list(floors)
+    band = band_for_score(score, cfg=cfg)
+    return {
+        "sector": sector,
+        "level": level.label,
+        "previous_level": previous_level.label,
+        "score": round(score, digits),
+        "band": band.label,
+        "held_by": "hysteresis" if level > max([band, *(f.level for f in floors)]) else None,
+        "at": time_to_json(at),
+        "half_life_hours": cfg.half_life_hours,
+        "top_incidents": [
+            {
+                "id": c.incident_id,
+                "severity": round(c.severity, digits),
+                "decayed": round(c.decayed, digits),
+                "contribution": round(c.term, digits),
+            }
+            for c in contributions[: cfg.evidence.top_incidents]
+        ],
+        "floors": [floor.to_json() for floor in floors],
+    }
