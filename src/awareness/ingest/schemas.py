@@ -168,24 +168,18 @@ class IncidentIn(_Strict):
         return value
 
 
-class _Batch(_Strict):
-    @classmethod
-    def _bounded(cls, items: list[Any], info: ValidationInfo) -> list[Any]:
-        limit = _context(info).get("max_batch_items", 1000)
-        if not items:
-            raise ValueError("must hold at least one item")
-        if len(items) > limit:
-            raise ValueError(f"at most {limit} items per batch")
-        return items
+def _batch_bounded(items: list[Any], info: ValidationInfo) -> list[Any]:
+    """The configured batch limit, which may be lower than the contract's 1,000."""
+    limit = _context(info).get("max_batch_items", 1000)
+    if len(items) > limit:
+        raise ValueError(f"at most {limit} items per batch")
+    return items
 
 
-class IncidentBatchIn(_Batch):
-    incidents: list[IncidentIn]
+class IncidentBatchIn(_Strict):
+    incidents: Annotated[list[IncidentIn], Field(min_length=1, max_length=1000)]
 
-    @field_validator("incidents", mode="before")
-    @classmethod
-    def _size(cls, items: Any, info: ValidationInfo) -> Any:
-        return cls._bounded(items, info) if isinstance(items, list) else items
+    _bounded = field_validator("incidents")(_batch_bounded)
 
 
 class AssetIn(_Strict):
@@ -212,13 +206,10 @@ class AssetIn(_Strict):
         return sorted(set(normalized))
 
 
-class AssetBatchIn(_Batch):
-    assets: list[AssetIn]
+class AssetBatchIn(_Strict):
+    assets: Annotated[list[AssetIn], Field(min_length=1, max_length=1000)]
 
-    @field_validator("assets", mode="before")
-    @classmethod
-    def _size(cls, items: Any, info: ValidationInfo) -> Any:
-        return cls._bounded(items, info) if isinstance(items, list) else items
+    _bounded = field_validator("assets")(_batch_bounded)
 
 
 class IndicatorOut(BaseModel):
