@@ -282,3 +282,12 @@ def incident(**fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no schema at all, for migration tests."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return databases.create(migrate=False)

@@ -95,10 +95,11 @@ def _purge_idempotency(services: Services) -> Callable[[], Awaitable[None]]:
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-    """Runs a periodic job forever; a failure is logged and retried at the next period."""
+    """Runs a periodic job forever, first after one period so start-up stays quick; a failure
+    is logged and retried at the next period."""
     while True:
+        await asyncio.sleep(seconds)
         try:
             await job()
         except Exception:
             log.exception("periodic job failed", extra={"job": getattr(job, "__name__", "job")})
-        await asyncio.sleep(seconds)

@@ -1,0 +1,60 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from awareness.api.app import create_app
+from awareness.db.migrate import head_revision
+from tests.conftest import make_settings
+
+
+async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["schema"] == head_revision()
+
+
+async def test_not_ready_before_migrations(empty_database_url: str) -> None:
+    app = create_app(make_settings(empty_database_url))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["schema"] is None
+    assert "awareness migrate" in response.json()["detail"]
+    assert response.headers["retry-after"]
+
+
+async def test_not_ready_when_the_database_is_gone() -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
+    app = create_app(make_settings(url, database={"connect_timeout_seconds": 1}))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            ready = await client.get("/readyz")
+            write = await client.post(
+                "/v1/incidents", json={}, headers={"Authorization": "Bearer aw_x"}
+            )
+    assert ready.status_code == 503
+    assert "unreachable" in ready.json()["database"]
+    assert write.status_code == 503
+    assert write.headers["retry-after"]
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_openapi_documents_the_bodies(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    body = schema["paths"]["/v1/incidents"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/IncidentIn")
+    assert "detected_at" in schema["components"]["schemas"]["IncidentIn"]["properties"]
+    assert "Indicator" in schema["components"]["schemas"]
