@@ -1,0 +1,1 @@
+"""The demo: a realistic scenario that makes the board come alive."""
