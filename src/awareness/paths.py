@@ -10,7 +10,10 @@ _CHECKOUT = _PACKAGE.parents[1]
 
 def resource_dir(name: str) -> Path:
     """`config`, `migrations` or `dashboard`: the checkout's copy wins so edits apply at once."""
-    for candidate in (_CHECKOUT / name, _PACKAGE / "_bundled" / name):
-        if candidate.is_dir():
+    # A checkout is recognised by its pyproject.toml, so an installed package never picks up
+    # an unrelated folder that happens to sit two levels above site-packages.
+    in_checkout = (_CHECKOUT / "pyproject.toml").is_file()
+    for candidate in (_CHECKOUT / name if in_checkout else None, _PACKAGE / "_bundled" / name):
+        if candidate is not None and candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"the {name!r} directory is missing from this installation")
