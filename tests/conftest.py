@@ -182,6 +182,10 @@ def clock() -> ManualClock:
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     overrides.setdefault("log", {"access": False})
     overrides.setdefault("limits", {"requests_per_second": 0})
+    # Tests move the clock themselves: time-driven evaluations may run up to its present.
+    overrides.setdefault(
+        "correlator", {"tick_grace_seconds": 0, "poll_seconds": 0.2, "retry_seconds": 0.05}
+    )
     return load_settings(database_url=database_url, **overrides)
 
 
@@ -264,6 +268,13 @@ async def world(app: FastAPI) -> World:
         energy_responder=await add_key(app, Role.responder, sectors=["energy"]),
         admin=await add_key(app, Role.admin),
     )
+
+
+async def settle(app: FastAPI) -> None:
+    """Wait until the correlator has processed every committed report."""
+    correlator = app.state.services.correlator
+    assert correlator is not None
+    await correlator.settle()
 
 
 async def count_rows(app: FastAPI, table: str) -> int:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -212,6 +213,58 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="KEY_ID")]) -> Non
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"key {key_id} revoked")
+
+
+@app.command()
+def rescore(
+    config: Annotated[
+        Path | None, typer.Option(help="another configuration directory to backtest")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only report what would differ")
+    ] = False,
+) -> None:
+    """Rebuild every level, campaign and warning from the stored reports alone and show what
+    differs from the live state; without --dry-run the rebuilt state replaces the live one."""
+    from awareness import rescore as replay
+
+    settings = _settings()
+    try:
+        scoring = load_settings(config_dir=config) if config else settings
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if config is not None:
+        scoring = scoring.model_copy(update={"database_url": settings.database_url})
+
+    async def job(database: Database) -> list[str]:
+        now = SystemClock().now()
+        with replay.scratch_directory() as scratch_dir:
+            rebuilt = await replay.rebuild(
+                database,
+                scoring,
+                scratch_dir=Path(scratch_dir),
+                now=now,
+                progress=lambda line: typer.echo(line, err=True),
+            )
+            try:
+                comparison = await replay.compare(database, rebuilt)
+                lines = comparison.lines()
+                if not dry_run:
+                    changed = await replay.replace_live_state(database, rebuilt, now=now)
+                    lines.append(
+                        "live state replaced" + (": " + "; ".join(changed) if changed else "")
+                    )
+                return lines
+            finally:
+                await rebuilt.dispose()
+
+    try:
+        for line in _with_database(settings, job):
+            typer.echo(line)
+    except replay.LeaderBusy as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

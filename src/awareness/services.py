@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
 from awareness.clock import Clock, SystemClock
 from awareness.db.engine import Database, open_database
+from awareness.notify import Notifier, open_notifier
 from awareness.settings import Settings
+
+if TYPE_CHECKING:
+    from awareness.correlator.loop import Correlator
 
 
 @dataclass
@@ -20,6 +25,8 @@ class Services:
     clock: Clock
     keys: KeyStore
     limiter: RateLimiter
+    notifier: Notifier
+    correlator: Correlator | None = None
     # Called after reports commit, so the correlator wakes at once instead of at its next poll.
     report_listeners: list[Callable[[], None]] = field(default_factory=list)
 
@@ -36,4 +43,5 @@ def build_services(
         limiter=RateLimiter(
             per_second=settings.limits.requests_per_second, burst=settings.limits.burst
         ),
+        notifier=open_notifier(database),
     )

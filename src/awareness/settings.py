@@ -66,6 +66,14 @@ class AuthSettings(_Section):
     cache_seconds: float = Field(5.0, ge=0)
 
 
+class CorrelatorSettings(_Section):
+    enabled: bool = True
+    batch_size: int = Field(500, ge=1, le=10_000)
+    poll_seconds: float = Field(1.0, gt=0)
+    tick_grace_seconds: float = Field(60.0, ge=0)
+    retry_seconds: float = Field(2.0, gt=0)
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -91,6 +99,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     ingest: IngestSettings = IngestSettings()
     auth: AuthSettings = AuthSettings()
+    correlator: CorrelatorSettings = CorrelatorSettings()
     log: LogSettings = LogSettings()
     scoring: ScoringConfig = ScoringConfig()
     sectors: SectorsConfig = SectorsConfig()

@@ -1,4 +1,4 @@
-"""The shipped TOML files load into the models, match SCORING.md, and nonsense is refused."""
+"""The shipped TOML files load into the models, match docs/scoring.md, and nonsense is refused."""
 
 from __future__ import annotations
 

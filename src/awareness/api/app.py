@@ -15,11 +15,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import awareness
-from awareness.api import admin, errors, health, reports
+from awareness.api import admin, board, errors, health, reports
 from awareness.api.middleware import BodyLimit, RequestContext
 from awareness.clock import Clock
+from awareness.correlator.loop import Correlator
 from awareness.db.engine import Database
 from awareness.ingest.idempotency import purge_expired
+from awareness.notify import EVENTS, REPORTS
 from awareness.paths import resource_dir
 from awareness.services import Services, build_services
 from awareness.settings import Settings
@@ -32,8 +34,23 @@ def create_app(
 ) -> FastAPI:
     services = build_services(settings, clock=clock, database=database)
 
+    notifier = services.notifier
+    services.report_listeners.append(lambda: notifier.notify(REPORTS, 0))
+    if settings.correlator.enabled:
+        correlator = Correlator(
+            settings=settings,
+            database=services.database,
+            clock=services.clock,
+            on_events=lambda seq: notifier.notify(EVENTS, seq),
+        )
+        notifier.listen(REPORTS, correlator.wake)
+        services.correlator = correlator
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await notifier.start()
+        if services.correlator is not None:
+            services.correlator.start()
         tasks = [
             asyncio.create_task(_every(3600, _purge_idempotency(services)), name="idempotency")
         ]
@@ -45,6 +62,9 @@ def create_app(
             for task in tasks:
                 with suppress(asyncio.CancelledError):
                     await task
+            if services.correlator is not None:
+                await services.correlator.stop()
+            await notifier.stop()
             await services.database.dispose()
 
     app = FastAPI(
@@ -57,6 +77,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(board.router)
     app.include_router(admin.router)
     app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
     app.add_middleware(

@@ -165,4 +165,5 @@ class KeyStore:
             org_id=row["org_id"],
             org_sector=row["org_sector"],
             sectors=frozenset(row["sectors"]) if row["sectors"] is not None else None,
+            name=row["name"],
         )

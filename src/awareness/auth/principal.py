@@ -23,10 +23,17 @@ class Principal:
     org_sector: str | None = None
     # None: every sector. Only supervisors and responders are limited to a list.
     sectors: frozenset[str] | None = None
+    name: str | None = None
 
     @property
     def actor(self) -> str:
         return f"key:{self.key_id}"
+
+    @property
+    def display(self) -> str:
+        """How acknowledgements name the person: the key's label, its role and id."""
+        label = f"{self.name} " if self.name else ""
+        return f"{label}({self.role.value}, key {self.key_id})"
 
     def sees_sector(self, sector: str) -> bool:
         if self.role is Role.operator:

@@ -176,3 +176,161 @@ audit_log = sa.Table(
     sa.Column("request_id", sa.String(64)),
     sa.Index("ix_audit_log_at", "at"),
 )
+
+
+# ---- Derived state: written only by the correlator (and rebuilt by `awareness rescore`). ----
+
+# Where the correlator is in the report log, and up to which minute boundary it has evaluated
+# time-driven changes. One row.
+correlator_state = sa.Table(
+    "correlator_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("xact", sa.BigInteger, nullable=False),
+    sa.Column("report_id", sa.BigInteger, nullable=False),
+    sa.Column("tick_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Per sector: the incremental score, the recent-incident window, the level with its hysteresis.
+sector_states = sa.Table(
+    "sector_states",
+    metadata,
+    sa.Column("sector", sa.String(64), primary_key=True),
+    sa.Column("score_state", JSONValue, nullable=False),
+    sa.Column("window_state", JSONValue, nullable=False),
+    sa.Column("level_state", JSONValue, nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", JSONValue, nullable=False),
+    sa.Column("evaluated_at", UTCDateTime, nullable=False),
+)
+
+incident_scores = sa.Table(
+    "incident_scores",
+    metadata,
+    sa.Column(
+        "incident_id",
+        sa.BigInteger,
+        sa.ForeignKey("incidents.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("severity", sa.Float, nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("indicator_type", sa.String(8), nullable=False),
+    sa.Column("indicator_value", sa.String(2048), nullable=False),
+    # What has been announced (organization count, sectors); NULL once the campaign is over.
+    sa.Column("announced", JSONValue),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("org_count", sa.Integer, nullable=False),
+    sa.Column("sectors", JSONValue, nullable=False),
+    sa.Column("max_severity", sa.Float, nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("indicator_type", "indicator_value"),
+    sa.Index("ix_campaigns_active", "active"),
+)
+
+# The inventory as the correlator has replayed it from asset reports, in log order.
+inventory = sa.Table(
+    "inventory",
+    metadata,
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("asset_id", sa.String(200), primary_key=True),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("vendor", sa.String(200)),
+    sa.Column("product", sa.String(200)),
+    sa.Column("product_key", sa.String(402)),
+    sa.Column("cves", JSONValue, nullable=False),
+    sa.Index("ix_inventory_product_key", "product_key"),
+)
+
+inventory_cves = sa.Table(
+    "inventory_cves",
+    metadata,
+    sa.Column("cve", sa.String(32), primary_key=True),
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("asset_id", sa.String(200), primary_key=True),
+)
+
+# The latest incident that involved a product or CVE ("product:<key>" / "cve:<id>"), so an
+# asset reported afterwards is flagged at once.
+exposure_sources = sa.Table(
+    "exposure_sources",
+    metadata,
+    sa.Column("match_key", sa.String(420), primary_key=True),
+    sa.Column("incident_id", sa.BigInteger, nullable=False),
+    sa.Column("org_id", ORG_ID, nullable=False),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("severity", sa.Float, nullable=False),
+    sa.Column("detected_at", UTCDateTime, nullable=False),
+)
+
+# When each organization was last warned about each product or CVE (one warning per 7 days).
+exposure_notices = sa.Table(
+    "exposure_notices",
+    metadata,
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("match_key", sa.String(420), primary_key=True),
+    sa.Column("warned_at", UTCDateTime, nullable=False),
+)
+
+warnings = sa.Table(
+    "warnings",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("sectors", JSONValue, nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("evidence", JSONValue, nullable=False),
+    # Exposure warnings: the organizations it is addressed to. NULL: everyone in scope.
+    sa.Column("target_orgs", JSONValue),
+    sa.Column("campaign_id", sa.BigInteger, sa.ForeignKey("campaigns.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime),
+    sa.Column("acknowledged_by", sa.String(200)),
+    sa.Index("ix_warnings_seq", "seq"),
+)
+
+# The event log the feed reads: every level change, warning and acknowledgement, with a
+# strictly increasing `seq` (never reused: SQLite AUTOINCREMENT, a PostgreSQL identity).
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    # sector_level, campaign or exposure: what `kind=` filters on, for every type of event.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("warning_id", sa.BigInteger, sa.ForeignKey("warnings.id")),
+    sa.Column("data", JSONValue, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Who may see an event: the sectors it concerns, and for addressed warnings the organizations.
+event_sectors = sa.Table(
+    "event_sectors",
+    metadata,
+    sa.Column("sector", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+)
+
+event_targets = sa.Table(
+    "event_targets",
+    metadata,
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+)

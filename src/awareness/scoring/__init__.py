@@ -1,4 +1,4 @@
-"""Pure scoring core (SCORING.md): severity, decayed sector scores, floors, levels with
+"""Pure scoring core (docs/scoring.md): severity, decayed sector scores, floors, levels with
 hysteresis, campaigns and exposure. No I/O, no clock: data, configuration and time go in."""
 
 from awareness.scoring.assessment import SectorInput, SectorOutcome, assess_sectors, sector_evidence

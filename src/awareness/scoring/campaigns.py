@@ -1,4 +1,4 @@
-"""Campaigns (SCORING.md section 4): one eligible indicator reported by enough distinct
+"""Campaigns (docs/scoring.md section 4): one eligible indicator reported by enough distinct
 organizations within the window, its announcement milestones, its floor and its evidence."""
 
 from __future__ import annotations

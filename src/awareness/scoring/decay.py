@@ -1,4 +1,4 @@
-"""Decay of severities with age and the incremental sector score (SCORING.md section 2).
+"""Decay of severities with age and the incremental sector score (docs/scoring.md section 2).
 State is bounded by configuration, never by history, and round-trips through plain JSON."""
 
 from __future__ import annotations
@@ -122,6 +122,20 @@ class SectorScore:
     def score(self, at: datetime) -> float:
         """`min(100, sum_k d_(k) / k^1.5 / zeta(1.5))` at `at`."""
         return min(100.0, sum(c.term for c in self.contributions(at)))
+
+    def score_as_of(self, at: datetime) -> float:
+        """The score at a past instant from the kept terms detected by then: a trend line of
+        the recent past, exact while nothing kept then has since been displaced."""
+        at = require_aware(at, "at")
+        limits = self._cfg.sector_score
+        total, rank = 0.0, 0
+        for term in self._terms:
+            if term.detected_at > at:
+                continue
+            rank += 1
+            value = decayed(term.severity, term.detected_at, at, cfg=self._cfg)
+            total += value / rank**limits.exponent / limits.normalizer
+        return min(100.0, total)
 
     def top(self, at: datetime, n: int) -> list[Contribution]:
         return self.contributions(at)[: max(0, n)]

@@ -1,4 +1,4 @@
-"""Exposure (SCORING.md section 5): matching keys for products and CVEs, the once-per-window
+"""Exposure (docs/scoring.md section 5): matching keys for products and CVEs, the once-per-window
 rule per organization and key, and the evidence of an exposure warning."""
 
 from __future__ import annotations

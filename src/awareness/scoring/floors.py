@@ -1,4 +1,4 @@
-"""Floors (SCORING.md section 3): the levels a sector cannot be below whatever its score, each
+"""Floors (docs/scoring.md section 3): the levels a sector cannot be below whatever its score, each
 a named record that says why it holds. The campaign floor lives with campaigns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which indicator values may ever make a campaign (SCORING.md section 4): non-global
+"""Which indicator values may ever make a campaign (docs/scoring.md section 4): non-global
 addresses, special-use names and allow-listed values never do, however often reported."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Sectors and who depends on whom (`config/sectors.toml`), validated and expanded into a
-matrix; the defaults are SCORING.md section 7 (PPD-21 sectors)."""
+matrix; the defaults are docs/scoring.md section 7 (PPD-21 sectors)."""
 
 from __future__ import annotations
 

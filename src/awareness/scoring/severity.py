@@ -1,4 +1,4 @@
-"""Incident severity (SCORING.md section 1): a weighted mean, 0 to 100, of the categories a
+"""Incident severity (docs/scoring.md section 1): a weighted mean, 0 to 100, of the categories a
 reporter supplies plus asset criticality and cross-sector dependency, which we derive."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The recent incidents of one sector that floors look at (SCORING.md section 3), bounded by
+"""The recent incidents of one sector that floors look at (docs/scoring.md section 3), bounded by
 the number of organizations: per organization, only its latest incident above each threshold."""
 
 from __future__ import annotations

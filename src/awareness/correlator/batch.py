@@ -1,0 +1,211 @@
+"""One batch in one transaction: read the next committed reports in log order, run a step for
+each (with the ticks that fall before it), write state and cursor. A crash anywhere rolls the
+batch back and the next leader replays it with the same result."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.correlator.state import Cursor, load_cursor, load_state, save_cursor, save_sectors
+from awareness.correlator.steps import Step
+from awareness.db.tables import (
+    asset_reports,
+    assets,
+    incident_assets,
+    incidents,
+    indicators,
+    organizations,
+    reports,
+)
+from awareness.eventlog import EventWriter
+from awareness.settings import Settings
+
+# PostgreSQL: the oldest transaction of this database still running (other than ours), and the
+# next transaction id. Only other databases' transactions are ignored: they cannot write reports,
+# and a long one elsewhere on the server must not stall correlation here.
+_RUNNING = sa.text(
+    "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint AS next_xid,"
+    " (SELECT min(backend_xid::text::bigint) FROM pg_stat_activity"
+    "   WHERE datname = current_database() AND backend_xid IS NOT NULL"
+    "   AND pid <> pg_backend_pid()) AS oldest"
+)
+_INCIDENT_COLUMNS = (
+    "sector", "detected_at", "functional_impact", "information_impact", "recoverability",
+    "location", "asset_criticality",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    processed: int
+    appended: tuple[int, ...]
+
+
+def _boundary(moment: datetime, seconds: float) -> datetime:
+    """The tick boundary at or before `moment`: ticks fall on fixed multiples of the interval,
+    so every run, live or replayed, evaluates at the same instants."""
+    stamp = math.floor(moment.timestamp() / seconds) * seconds
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+async def _horizon(conn: AsyncConnection) -> int:
+    """Reports below this transaction id can no longer appear: every transaction that could
+    write one has ended. Read in a statement before the reports are, so the reading snapshot
+    is younger than the answer and sees every report those transactions committed."""
+    row = (await conn.execute(_RUNNING)).one()
+    if row.oldest is None:
+        return int(row.next_xid)
+    # backend_xid is 32 bits; the stored ids carry the epoch: give it the current one.
+    oldest = (row.next_xid & ~0xFFFFFFFF) | int(row.oldest)
+    if oldest > row.next_xid:
+        oldest -= 1 << 32
+    return min(int(row.next_xid), oldest)
+
+
+async def _next_reports(conn: AsyncConnection, cursor: Cursor, limit: int) -> list[dict[str, Any]]:
+    columns = [incidents.c[name] for name in _INCIDENT_COLUMNS]
+    query = (
+        sa.select(
+            reports.c.id, reports.c.xact, reports.c.kind, reports.c.org_id,
+            reports.c.received_at, organizations.c.sector.label("org_sector"), *columns,
+        )
+        .select_from(
+            reports.join(organizations, organizations.c.id == reports.c.org_id).outerjoin(
+                incidents, incidents.c.id == reports.c.id
+            )
+        )
+        .where(sa.tuple_(reports.c.xact, reports.c.id) > sa.tuple_(cursor.xact, cursor.report_id))
+        .order_by(reports.c.xact, reports.c.id)
+        .limit(limit)
+    )  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        query = query.where(reports.c.xact < await _horizon(conn))
+    return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def _details(
+    conn: AsyncConnection, rows: list[dict[str, Any]]
+) -> tuple[dict[int, list[Any]], dict[int, list[Any]], dict[int, Any]]:
+    incident_ids = [r["id"] for r in rows if r["kind"] == "incident"]
+    asset_ids = [r["id"] for r in rows if r["kind"] == "asset"]
+    found: dict[int, list[Any]] = defaultdict(list)
+    products: dict[int, list[Any]] = defaultdict(list)
+    asset_data: dict[int, Any] = {}
+    if incident_ids:
+        query = (
+            sa.select(indicators.c.incident_id, indicators.c.type, indicators.c.value)
+            .where(indicators.c.incident_id.in_(incident_ids))
+            .order_by(indicators.c.id)
+        )
+        for row in await conn.execute(query):
+            found[row.incident_id].append((row.type, row.value))
+        query = (
+            sa.select(
+                incident_assets.c.incident_id, incident_assets.c.product_key,
+                sa.func.min(assets.c.vendor).label("vendor"),
+                sa.func.min(assets.c.product).label("product"),
+            )
+            .join(assets, assets.c.id == incident_assets.c.asset_pk)
+            .where(
+                incident_assets.c.incident_id.in_(incident_ids),
+                incident_assets.c.product_key.is_not(None),
+            )
+            .group_by(incident_assets.c.incident_id, incident_assets.c.product_key)
+            .order_by(incident_assets.c.incident_id, incident_assets.c.product_key)
+        )  # fmt: skip
+        for row in await conn.execute(query):
+            products[row.incident_id].append((row.product_key, row.vendor, row.product))
+    if asset_ids:
+        query = sa.select(asset_reports.c.id, asset_reports.c.data, asset_reports.c.product_key)
+        for row in await conn.execute(query.where(asset_reports.c.id.in_(asset_ids))):
+            asset_data[row.id] = (row.data, row.product_key)
+    return found, products, asset_data
+
+
+async def run_batch(
+    conn: AsyncConnection, *, settings: Settings, limit: int, now: datetime
+) -> BatchOutcome:
+    cursor = await load_cursor(conn, lock=True)
+    rows = await _next_reports(conn, cursor, limit)
+    if not rows:
+        return BatchOutcome(0, ())
+    found, products, asset_data = await _details(conn, rows)
+    step = await _step(conn, settings, cursor, at=rows[0]["received_at"])
+    for row in rows:
+        at = row["received_at"]
+        await _ticks(step, cursor, until=at, inclusive=False)
+        if row["kind"] == "incident":
+            await step.incident(row, found[row["id"]], products[row["id"]])
+        else:
+            data, key = asset_data[row["id"]]
+            await step.asset(row | {"sector": row["org_sector"]}, data, key)
+        cursor.xact, cursor.report_id = row["xact"], row["id"]
+        if cursor.tick_at is None:
+            cursor.tick_at = _boundary(at, _interval(settings))
+    await save_sectors(conn, step.state)
+    await save_cursor(conn, cursor, now=now)
+    return BatchOutcome(len(rows), tuple(step.writer.appended))
+
+
+async def run_ticks(
+    conn: AsyncConnection, *, settings: Settings, until: datetime, now: datetime
+) -> BatchOutcome:
+    """Time-driven evaluations up to `until` when no report is waiting: de-escalations happen
+    because time passes, not because someone reported."""
+    cursor = await load_cursor(conn, lock=True)
+    interval = _interval(settings)
+    if cursor.tick_at is None or cursor.tick_at + timedelta(seconds=interval) > until:
+        return BatchOutcome(0, ())
+    # State is loaded as of the first tick to run: later ticks only need less of it.
+    step = await _step(conn, settings, cursor, at=cursor.tick_at)
+    await _ticks(step, cursor, until=until, inclusive=True)
+    await save_sectors(conn, step.state)
+    await save_cursor(conn, cursor, now=now)
+    return BatchOutcome(0, tuple(step.writer.appended))
+
+
+def _interval(settings: Settings) -> float:
+    return settings.scoring.hysteresis.evaluation_interval_seconds
+
+
+async def _step(conn: AsyncConnection, settings: Settings, cursor: Cursor, *, at: datetime) -> Step:
+    state = await load_state(
+        conn, cursor, scoring=settings.scoring, sectors=settings.sectors, at=at
+    )
+    return Step(
+        conn=conn,
+        writer=EventWriter(conn),
+        state=state,
+        scoring=settings.scoring,
+        sectors=settings.sectors,
+        max_future=timedelta(seconds=settings.ingest.max_future_seconds),
+    )
+
+
+async def _ticks(step: Step, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:
+    if cursor.tick_at is None:
+        return
+    interval = timedelta(seconds=_interval_of(step))
+    last = _boundary(until, interval.total_seconds())
+    if not inclusive and last == until:
+        last -= interval
+    moment = cursor.tick_at + interval
+    while moment <= last:
+        if step.quiet():
+            # Nothing can de-escalate: jump straight to the last boundary.
+            cursor.tick_at = last
+            return
+        await step.evaluate(moment)
+        cursor.tick_at = moment
+        moment += interval
+
+
+def _interval_of(step: Step) -> float:
+    return step.scoring.hysteresis.evaluation_interval_seconds

@@ -1,0 +1,128 @@
+"""Warnings and level changes as rows and events. Everything is dated by the evaluation time
+(a report's `received_at` or a tick), never by the wall clock, so a replay writes the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.db.tables import warnings
+from awareness.eventlog import EventWriter
+from awareness.scoring import SectorOutcome
+
+
+def warning_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A warning as the API and the feed show it."""
+    return {
+        "id": row["id"],
+        "seq": row["seq"],
+        "kind": row["kind"],
+        "sector": row["sector"],
+        "sectors": row["sectors"],
+        "level": row["level"],
+        "title": row["title"],
+        "created_at": _iso(row["created_at"]),
+        "evidence": row["evidence"],
+        "target_orgs": row["target_orgs"],
+        "campaign_id": row["campaign_id"],
+        "acknowledged_at": _iso(row["acknowledged_at"]),
+        "acknowledged_by": row["acknowledged_by"],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+async def emit_warning(
+    conn: AsyncConnection,
+    writer: EventWriter,
+    *,
+    kind: str,
+    sector: str,
+    sectors: Sequence[str],
+    level: str,
+    title: str,
+    evidence: dict[str, Any],
+    at: datetime,
+    target_orgs: Iterable[str] | None = None,
+    campaign_id: int | None = None,
+) -> int:
+    targets = sorted(set(target_orgs)) if target_orgs is not None else None
+    row: dict[str, Any] = {
+        "kind": kind,
+        "sector": sector,
+        "sectors": sorted({sector, *sectors}),
+        "level": level,
+        "title": title[:500],
+        "evidence": evidence,
+        "target_orgs": targets,
+        "campaign_id": campaign_id,
+        "created_at": at,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+    }
+    row["id"] = (
+        await conn.execute(warnings.insert().values(row).returning(warnings.c.id))
+    ).scalar_one()
+    row["seq"] = None
+    seq = await writer.append(
+        type="warning",
+        kind=kind,
+        sector=sector,
+        sectors=row["sectors"],
+        targets=targets or (),
+        data=warning_view(row),
+        at=at,
+        warning_id=row["id"],
+    )
+    await conn.execute(warnings.update().where(warnings.c.id == row["id"]).values(seq=seq))
+    return seq
+
+
+async def emit_level_change(
+    conn: AsyncConnection, writer: EventWriter, outcome: SectorOutcome, *, at: datetime
+) -> None:
+    """A `sector_level` event for every change; an escalation also raises a warning."""
+    level = outcome.state.level.label
+    previous = outcome.previous_level.label
+    data = {
+        "sector": outcome.sector,
+        "level": level,
+        "previous_level": previous,
+        "score": round(outcome.score, 2),
+        "at": _iso(at),
+        "evidence": outcome.evidence,
+    }
+    await writer.append(
+        type="sector_level",
+        kind="sector_level",
+        sector=outcome.sector,
+        sectors=(),
+        data=data,
+        at=at,
+    )
+    if outcome.escalated:
+        await emit_warning(
+            conn,
+            writer,
+            kind="sector_level",
+            sector=outcome.sector,
+            sectors=(),
+            level=level,
+            title=f"{outcome.sector} raised from {previous} to {level}: {_reason(outcome)}",
+            evidence=outcome.evidence,
+            at=at,
+        )
+
+
+def _reason(outcome: SectorOutcome) -> str:
+    """The rules that put the sector at its new level, in words."""
+    holding = [f for f in outcome.floors if f.level >= outcome.state.level]
+    if not holding:
+        return f"sector score {outcome.score:.1f}"
+    names = sorted({floor.rule.replace("_", " ") for floor in holding})
+    return ", ".join(names) + f" (score {outcome.score:.1f})"

@@ -1,0 +1,393 @@
+"""One report, one step: score an incident or replay an asset report, find campaigns and
+exposures, then re-evaluate every sector at the report's time. Pure scoring does the judging;
+this module only gathers its inputs and records its outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.correlator import lookups
+from awareness.correlator.emit import emit_level_change, emit_warning
+from awareness.correlator.state import Campaign, CorrelationState
+from awareness.correlator.upsert import upsert
+from awareness.db.tables import (
+    campaigns,
+    exposure_notices,
+    exposure_sources,
+    incident_scores,
+    inventory,
+    inventory_cves,
+)
+from awareness.eventlog import EventWriter
+from awareness.scoring import (
+    ScoringConfig,
+    SectorInput,
+    SectorsConfig,
+    Sighting,
+    assess_sectors,
+    campaign_evidence,
+    campaign_floor,
+    campaign_level,
+    campaign_title,
+    check_milestones,
+    exposure_due,
+    exposure_evidence,
+    exposure_level,
+    incident_floors,
+    incident_level,
+    incident_severity,
+    involved_recently,
+    is_campaign,
+    may_form_campaign,
+    summarize_sightings,
+)
+
+REASON_TITLES = {"detected": "Campaign detected", "new_sector": "Campaign spreads"}
+
+
+@dataclass
+class Step:
+    """Everything a step reads and writes: the batch's transaction and the loaded state."""
+
+    conn: AsyncConnection
+    writer: EventWriter
+    state: CorrelationState
+    scoring: ScoringConfig
+    sectors: SectorsConfig
+    max_future: timedelta
+
+    # ---- incidents -------------------------------------------------------------------------
+
+    async def incident(
+        self,
+        report: dict[str, Any],
+        indicators: list[tuple[str, str]],
+        products: list[tuple[str, str | None, str | None]],
+    ) -> None:
+        at: datetime = report["received_at"]
+        criticality = report["asset_criticality"]
+        severity = incident_severity(
+            functional_impact=report["functional_impact"],
+            location=report["location"],
+            information_impact=report["information_impact"],
+            recoverability=report["recoverability"],
+            asset_criticalities=[criticality] if criticality else [],
+            sector=report["sector"],
+            sectors=self.sectors,
+            cfg=self.scoring,
+        )
+        row = {
+            "incident_id": report["id"],
+            "severity": severity,
+            "level": incident_level(severity, cfg=self.scoring).label,
+        }
+        await upsert(self.conn, incident_scores, [row], keys=["incident_id"])
+        record = self.state.sectors.get(report["sector"])
+        if record is not None:
+            args = (report["id"], report["org_id"], severity, report["detected_at"])
+            record.score.add(*args)
+            record.window.add(*args)
+        sighting = Sighting(
+            report["id"], report["org_id"], report["sector"], severity, report["detected_at"]
+        )
+        for kind, value in indicators:
+            await self._campaign(kind, value, sighting, at)
+        keys = [
+            (f"product:{key}", "product", key, vendor, product) for key, vendor, product in products
+        ]
+        keys += [
+            (f"cve:{value}", "cve", value, None, None)
+            for kind, value in indicators
+            if kind == "cve"
+        ]
+        for match_key, matched_on, key, vendor, product in keys:
+            await self._exposure_from_incident(
+                sighting, match_key, matched_on, key, vendor, product, at
+            )
+        await self.evaluate(at)
+
+    async def _campaign(self, kind: str, value: str, sighting: Sighting, at: datetime) -> None:
+        if not may_form_campaign(kind, value, cfg=self.scoring):
+            return
+        window = timedelta(hours=self.scoring.campaign.window_hours)
+        campaign = self.state.campaigns.get((kind, value))
+        if campaign is None:
+            seen = await lookups.sightings(
+                self.conn, kind, value, since=at - window, until=at + self.max_future
+            )
+        else:
+            # Keep only what is still inside the window: a long campaign stays bounded.
+            seen = [
+                s
+                for s in campaign.sightings
+                if s.incident_id != sighting.incident_id and at - s.detected_at < window
+            ]
+            seen.append(sighting)
+        facts = summarize_sightings(kind, value, seen, at, cfg=self.scoring)
+        check = check_milestones(campaign.announced if campaign else None, facts, cfg=self.scoring)
+        if facts is None or check.announced is None:
+            return
+        if campaign is None:
+            campaign = await self._open_campaign(kind, value, seen, at)
+        campaign.sightings = seen
+        campaign.announced = check.announced
+        await self._store_campaign(campaign, at)
+        if check.reasons:
+            reasons = check.reasons
+            title = REASON_TITLES.get(reasons[0], f"Campaign {reasons[-1].replace('_', ' ')}")
+            if "new_sector" in reasons:
+                title += f" to {', '.join(check.new_sectors)}"
+            await emit_warning(
+                self.conn,
+                self.writer,
+                kind="campaign",
+                sector=sighting.sector,
+                sectors=facts.sectors,
+                level=campaign_level(facts, cfg=self.scoring).label,
+                title=f"{title}: {campaign_title(facts)}",
+                evidence=campaign_evidence(
+                    facts, cfg=self.scoring, reasons=reasons, campaign_id=campaign.id
+                ),
+                at=at,
+                campaign_id=campaign.id,
+            )
+
+    async def _open_campaign(
+        self, kind: str, value: str, seen: list[Sighting], at: datetime
+    ) -> Campaign:
+        existing = (
+            await self.conn.execute(
+                sa.select(campaigns.c.id).where(
+                    campaigns.c.indicator_type == kind, campaigns.c.indicator_value == value
+                )
+            )
+        ).scalar()
+        if existing is None:
+            facts = summarize_sightings(kind, value, seen, at, cfg=self.scoring)
+            assert facts is not None
+            existing = (
+                await self.conn.execute(
+                    campaigns.insert()
+                    .values(
+                        indicator_type=kind, indicator_value=value, announced=None, active=True,
+                        org_count=facts.org_count, sectors=list(facts.sectors),
+                        max_severity=facts.max_severity, level="none",
+                        first_seen=facts.first_seen, last_seen=facts.last_seen, updated_at=at,
+                    )
+                    .returning(campaigns.c.id)
+                )
+            ).scalar_one()  # fmt: skip
+        campaign = Campaign(existing, kind, value, seen, None)
+        self.state.campaigns[(kind, value)] = campaign
+        return campaign
+
+    async def _store_campaign(self, campaign: Campaign, at: datetime) -> None:
+        facts = summarize_sightings(
+            campaign.kind, campaign.value, campaign.sightings, at, cfg=self.scoring
+        )
+        active = facts is not None and campaign.announced is not None
+        values: dict[str, Any] = {
+            "announced": campaign.announced.to_json() if campaign.announced else None,
+            "active": active,
+            "updated_at": at,
+        }
+        if facts is not None:
+            values |= {
+                "org_count": facts.org_count,
+                "sectors": list(facts.sectors),
+                "max_severity": facts.max_severity,
+                "level": campaign_level(facts, cfg=self.scoring).label,
+                "first_seen": facts.first_seen,
+                "last_seen": facts.last_seen,
+            }
+        await self.conn.execute(
+            campaigns.update().where(campaigns.c.id == campaign.id).values(values)
+        )
+
+    # ---- exposure --------------------------------------------------------------------------
+
+    async def _exposure_from_incident(
+        self,
+        sighting: Sighting,
+        match_key: str,
+        matched_on: str,
+        key: str,
+        vendor: str | None,
+        product: str | None,
+        at: datetime,
+    ) -> None:
+        source = {
+            "match_key": match_key,
+            "incident_id": sighting.incident_id,
+            "org_id": sighting.org_id,
+            "sector": sighting.sector,
+            "severity": sighting.severity,
+            "detected_at": sighting.detected_at,
+        }
+        await upsert(self.conn, exposure_sources, [source], keys=["match_key"])
+        if matched_on == "product":
+            holders = await lookups.holders_of_product(self.conn, key)
+        else:
+            holders = await lookups.holders_of_cve(self.conn, key)
+        holders = [h for h in holders if h.org_id != sighting.org_id]
+        await self._warn_exposed(
+            holders, sighting, match_key, matched_on, key, vendor, product, at, "incident"
+        )
+
+    async def _warn_exposed(
+        self,
+        holders: list[lookups.Holder],
+        sighting: Sighting,
+        match_key: str,
+        matched_on: str,
+        key: str,
+        vendor: str | None,
+        product: str | None,
+        at: datetime,
+        trigger: str,
+    ) -> None:
+        last = await lookups.last_notices(self.conn, match_key, [h.org_id for h in holders])
+        due = [h for h in holders if exposure_due(last.get(h.org_id), at, cfg=self.scoring)]
+        if not due:
+            return
+        evidence = exposure_evidence(
+            matched_on=matched_on, key=key, vendor=vendor, product=product,
+            source_sector=sighting.sector, source_severity=sighting.severity,
+            source_detected_at=sighting.detected_at, target_asset_ids=(), trigger=trigger,
+            cfg=self.scoring,
+        )  # fmt: skip
+        evidence.pop("assets", None)
+        evidence["matches"] = {h.org_id: list(h.asset_ids) for h in due}
+        what = f"{vendor} {product}" if matched_on == "product" else key
+        level = exposure_level(sighting.severity, cfg=self.scoring)
+        orgs = "organization runs" if len(due) == 1 else "organizations run"
+        await emit_warning(
+            self.conn,
+            self.writer,
+            kind="exposure",
+            sector=sighting.sector,
+            sectors=sorted({h.sector for h in due}),
+            level=level.label,
+            title=(
+                f"Exposure: {what} was involved in a {level.label} incident in "
+                f"{sighting.sector}; {len(due)} {orgs} it"
+            ),
+            evidence=evidence,
+            at=at,
+            target_orgs=[h.org_id for h in due],
+        )
+        await upsert(
+            self.conn,
+            exposure_notices,
+            [{"org_id": h.org_id, "match_key": match_key, "warned_at": at} for h in due],
+            keys=["org_id", "match_key"],
+        )
+
+    # ---- asset reports ---------------------------------------------------------------------
+
+    async def asset(self, report: dict[str, Any], data: dict[str, Any], key: str | None) -> None:
+        at: datetime = report["received_at"]
+        org_id, asset_id = report["org_id"], data["asset_id"]
+        previous = (
+            await self.conn.execute(
+                sa.select(inventory.c.cves).where(
+                    inventory.c.org_id == org_id, inventory.c.asset_id == asset_id
+                )
+            )
+        ).scalar()
+        cves: list[str] = list(data.get("cves") or [])
+        row = {
+            "org_id": org_id,
+            "asset_id": asset_id,
+            "sector": report["sector"],
+            "vendor": data.get("vendor"),
+            "product": data.get("product"),
+            "product_key": key,
+            "cves": cves,
+        }
+        await upsert(self.conn, inventory, [row], keys=["org_id", "asset_id"])
+        for cve in set(previous or []) - set(cves):
+            await self.conn.execute(
+                inventory_cves.delete().where(
+                    inventory_cves.c.cve == cve,
+                    inventory_cves.c.org_id == org_id,
+                    inventory_cves.c.asset_id == asset_id,
+                )
+            )
+        await upsert(
+            self.conn,
+            inventory_cves,
+            [{"cve": cve, "org_id": org_id, "asset_id": asset_id} for cve in sorted(cves)],
+            keys=["cve", "org_id", "asset_id"],
+        )
+        checks = [(f"product:{key}", "product", key)] if key else []
+        checks += [(f"cve:{cve}", "cve", cve) for cve in cves]
+        holder = lookups.Holder(org_id, report["sector"], (asset_id,))
+        for match_key, matched_on, value in checks:
+            source = await lookups.exposure_source(self.conn, match_key)
+            if source is None or source["org_id"] == org_id:
+                continue
+            if not involved_recently(source["detected_at"], at, cfg=self.scoring):
+                continue
+            sighting = Sighting(
+                source["incident_id"], source["org_id"], source["sector"], source["severity"],
+                source["detected_at"],
+            )  # fmt: skip
+            await self._warn_exposed(
+                [holder], sighting, match_key, matched_on, value, data.get("vendor"),
+                data.get("product"), at, "asset",
+            )  # fmt: skip
+
+    # ---- levels ----------------------------------------------------------------------------
+
+    async def evaluate(self, at: datetime) -> None:
+        """Every sector at `at`: a report's time or a tick. Campaigns whose sightings have left
+        the window end here, so a later return is announced as new."""
+        floors_by_sector: dict[str, list[Any]] = {name: [] for name in self.state.sectors}
+        for campaign in list(self.state.campaigns.values()):
+            facts = summarize_sightings(
+                campaign.kind, campaign.value, campaign.sightings, at, cfg=self.scoring
+            )
+            if not is_campaign(facts, cfg=self.scoring):
+                campaign.announced = None
+                await self._store_campaign(campaign, at)
+                del self.state.campaigns[(campaign.kind, campaign.value)]
+                continue
+            assert facts is not None
+            for sector in facts.sectors:
+                floor = campaign_floor(facts, sector, cfg=self.scoring, campaign_id=campaign.id)
+                if floor is not None and sector in floors_by_sector:
+                    floors_by_sector[sector].append(floor)
+        inputs = {}
+        top = self.scoring.evidence.top_incidents
+        for sector, record in self.state.sectors.items():
+            record.window.prune(at)
+            floors = incident_floors(
+                record.window, at, org_count=self.state.org_count(sector, at), cfg=self.scoring
+            )
+            inputs[sector] = SectorInput(
+                score=record.score.score(at),
+                floors=(*floors, *floors_by_sector[sector]),
+                contributions=tuple(record.score.top(at, top)),
+            )
+        states = {sector: record.level for sector, record in self.state.sectors.items()}
+        outcomes = assess_sectors(inputs, states, at, sectors=self.sectors, cfg=self.scoring)
+        for sector, outcome in outcomes.items():
+            record = self.state.sectors[sector]
+            record.level = outcome.state
+            record.score_value = outcome.score
+            record.evidence = outcome.evidence
+            record.evaluated_at = at
+            if outcome.changed:
+                await emit_level_change(self.conn, self.writer, outcome, at=at)
+
+    def quiet(self) -> bool:
+        """Nothing a tick could change: every sector at none and no campaign in progress."""
+        return not self.state.campaigns and all(
+            record.level.level == 0 for record in self.state.sectors.values()
+        )
