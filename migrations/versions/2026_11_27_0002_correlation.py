@@ -79,6 +79,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_campaigns_active", "campaigns", ["active"])
     op.create_table(
+        "indicator_orgs",
+        sa.Column("indicator_type", sa.String(8), primary_key=True),
+        sa.Column("indicator_value", sa.String(2048), primary_key=True),
+        sa.Column("org_id", ORG_ID, primary_key=True),
+        sa.Column("sector", sa.String(64), nullable=False),
+        sa.Column("first_seen", UTC_TIME, nullable=False),
+        sa.Column("last_seen", UTC_TIME, nullable=False),
+        sa.Column("strongest", _json(), nullable=False),
+    )
+    op.create_table(
         "inventory",
         sa.Column("org_id", ORG_ID, primary_key=True),
         sa.Column("asset_id", sa.String(200), primary_key=True),
@@ -160,6 +170,7 @@ def downgrade() -> None:
         "exposure_sources",
         "inventory_cves",
         "inventory",
+        "indicator_orgs",
         "campaigns",
         "incident_scores",
         "sector_states",

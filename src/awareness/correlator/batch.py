@@ -185,7 +185,6 @@ async def _step(conn: AsyncConnection, settings: Settings, cursor: Cursor, *, at
         state=state,
         scoring=settings.scoring,
         sectors=settings.sectors,
-        max_future=timedelta(seconds=settings.ingest.max_future_seconds),
     )
 
 

@@ -13,39 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from awareness.db.tables import (
     exposure_notices,
     exposure_sources,
-    incident_scores,
-    indicators,
     inventory,
     inventory_cves,
 )
-from awareness.scoring import Sighting
-
-
-async def sightings(
-    conn: AsyncConnection, kind: str, value: str, *, since: datetime, until: datetime
-) -> list[Sighting]:
-    """Processed incidents that reported the indicator, detected in (since, until]. Only
-    scored incidents count, so a replay sees exactly what the first run saw."""
-    query = (
-        sa.select(
-            indicators.c.incident_id,
-            indicators.c.org_id,
-            indicators.c.sector,
-            indicators.c.detected_at,
-            incident_scores.c.severity,
-        )
-        .join(incident_scores, incident_scores.c.incident_id == indicators.c.incident_id)
-        .where(
-            indicators.c.type == kind,
-            indicators.c.value == value,
-            indicators.c.detected_at > since,
-            indicators.c.detected_at <= until,
-        )
-    )
-    return [
-        Sighting(row.incident_id, row.org_id, row.sector, row.severity, row.detected_at)
-        for row in await conn.execute(query)
-    ]
 
 
 @dataclass(frozen=True, slots=True)

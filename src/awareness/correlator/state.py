@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.lookups import sightings
+from awareness.correlator.sightings import as_sightings, reporters
 from awareness.correlator.upsert import upsert
 from awareness.db.tables import (
     campaigns,
@@ -145,11 +145,9 @@ async def load_state(
 
     active: dict[tuple[str, str], Campaign] = {}
     since = at - timedelta(hours=scoring.campaign.window_hours)
-    until = at + timedelta(days=1)
     for row in (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings():
-        seen = await sightings(
-            conn, row["indicator_type"], row["indicator_value"], since=since, until=until
-        )
+        found = await reporters(conn, row["indicator_type"], row["indicator_value"])
+        seen = as_sightings(found.values(), since=since)
         active[(row["indicator_type"], row["indicator_value"])] = Campaign(
             row["id"], row["indicator_type"], row["indicator_value"], seen,
             announced_from_json(row["announced"]),

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator import lookups
+from awareness.correlator import lookups, sightings
 from awareness.correlator.emit import emit_level_change, emit_warning
 from awareness.correlator.state import Campaign, CorrelationState
 from awareness.correlator.upsert import upsert
@@ -59,7 +59,6 @@ class Step:
     state: CorrelationState
     scoring: ScoringConfig
     sectors: SectorsConfig
-    max_future: timedelta
 
     # ---- incidents -------------------------------------------------------------------------
 
@@ -116,18 +115,7 @@ class Step:
             return
         window = timedelta(hours=self.scoring.campaign.window_hours)
         campaign = self.state.campaigns.get((kind, value))
-        if campaign is None:
-            seen = await lookups.sightings(
-                self.conn, kind, value, since=at - window, until=at + self.max_future
-            )
-        else:
-            # Keep only what is still inside the window: a long campaign stays bounded.
-            seen = [
-                s
-                for s in campaign.sightings
-                if s.incident_id != sighting.incident_id and at - s.detected_at < window
-            ]
-            seen.append(sighting)
+        seen = await sightings.record(self.conn, kind, value, sighting, since=at - window)
         facts = summarize_sightings(kind, value, seen, at, cfg=self.scoring)
         check = check_milestones(campaign.announced if campaign else None, facts, cfg=self.scoring)
         if facts is None or check.announced is None:

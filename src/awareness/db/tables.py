@@ -240,6 +240,21 @@ campaigns = sa.Table(
     sa.Index("ix_campaigns_active", "active"),
 )
 
+# Per indicator and organization: when it reported the indicator and its strongest recent
+# reports, so campaign checks read one row per organization, never every past sighting.
+indicator_orgs = sa.Table(
+    "indicator_orgs",
+    metadata,
+    sa.Column("indicator_type", sa.String(8), primary_key=True),
+    sa.Column("indicator_value", sa.String(2048), primary_key=True),
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    # [[detected_at, severity], ...]: no entry both older and weaker than another one.
+    sa.Column("strongest", JSONValue, nullable=False),
+)
+
 # The inventory as the correlator has replayed it from asset reports, in log order.
 inventory = sa.Table(
     "inventory",

@@ -1,0 +1,64 @@
+"""The per-organization summary of an indicator's reports answers campaign questions exactly as
+the full list of reports would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from awareness.correlator.sightings import as_sightings, keep_strongest
+from awareness.scoring import ScoringConfig, Sighting, summarize_sightings
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CFG = ScoringConfig()
+reports = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.integers(0, 200),  # hours after T0
+        st.floats(0, 100, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(reports, st.integers(0, 300))
+def test_summary_matches_every_report(items: list[tuple[str, int, float]], later: int) -> None:
+    window = timedelta(hours=CFG.campaign.window_hours)
+    full: list[Sighting] = []
+    rows: dict[str, dict[str, object]] = {}
+    for org, hours, severity in items:
+        moment = T0 + timedelta(hours=hours)
+        full.append(Sighting(0, org, "energy", severity, moment))
+        since = moment - window
+        row = rows.get(org)
+        ongoing = row is not None and row["last_seen"] > since  # type: ignore[operator]
+        strongest = keep_strongest(
+            [*(row["raw"] if row else []), (moment, severity)],
+            since=since,  # type: ignore[misc]
+        )
+        rows[org] = {
+            "org_id": org,
+            "sector": "energy",
+            "first_seen": min(row["first_seen"], moment) if ongoing else moment,  # type: ignore[type-var,index]
+            "last_seen": max(row["last_seen"], moment) if ongoing else moment,  # type: ignore[type-var,index]
+            "raw": strongest,
+            "strongest": [[t.isoformat(), s] for t, s in strongest],
+        }
+    last = max(T0 + timedelta(hours=h) for _, h, _ in items)
+    at = last + timedelta(hours=later % 80)
+    since = at - window
+    expected = summarize_sightings("ipv4", "203.0.113.9", full, at, cfg=CFG)
+    got = summarize_sightings(
+        "ipv4", "203.0.113.9", as_sightings(rows.values(), since=since), at, cfg=CFG
+    )
+    if expected is None:
+        assert got is None
+        return
+    assert got is not None
+    assert got.org_ids == expected.org_ids
+    assert got.sectors == expected.sectors
+    assert got.max_severity == expected.max_severity
+    assert got.last_seen == expected.last_seen
