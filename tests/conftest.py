@@ -186,6 +186,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     overrides.setdefault(
         "correlator", {"tick_grace_seconds": 0, "poll_seconds": 0.2, "retry_seconds": 0.05}
     )
+    overrides.setdefault("feed", {"keepalive_seconds": 0.3, "poll_seconds": 0.5})
     return load_settings(database_url=database_url, **overrides)
 
 

@@ -4,8 +4,9 @@ may see it. Appends take one lock, so `seq` order is commit order: a reader that
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ class Event:
     sector: str
     data: dict[str, Any]
     created_at: datetime
+    sectors: frozenset[str] = field(default=frozenset())
+    targets: frozenset[str] = field(default=frozenset())
 
     def message(self) -> dict[str, Any]:
         """The feed frame: `data` of a warning carries its own `seq` too."""
@@ -160,3 +163,49 @@ async def read_after(
         query = query.where(visible_to(principal, events.c.seq, events.c.kind))
     rows = await conn.execute(query.order_by(events.c.seq).limit(limit))
     return [Event(r.seq, r.type, r.kind, r.sector, r.data, r.created_at) for r in rows]
+
+
+async def read_for_fanout(conn: AsyncConnection, *, after: int, limit: int) -> list[Event]:
+    """Every event after `after`, with the sectors and organizations it concerns, for the
+    broadcaster to decide per client in memory."""
+    found = await read_after(conn, after=after, limit=limit)
+    if not found:
+        return found
+    seqs = [event.seq for event in found]
+    sectors: dict[int, set[str]] = defaultdict(set)
+    query = sa.select(event_sectors.c.seq, event_sectors.c.sector).where(
+        event_sectors.c.seq.in_(seqs)
+    )
+    for row in await conn.execute(query):
+        sectors[row.seq].add(row.sector)
+    targets: dict[int, set[str]] = defaultdict(set)
+    query = sa.select(event_targets.c.seq, event_targets.c.org_id).where(
+        event_targets.c.seq.in_(seqs)
+    )
+    for row in await conn.execute(query):
+        targets[row.seq].add(row.org_id)
+    return [
+        Event(
+            e.seq,
+            e.type,
+            e.kind,
+            e.sector,
+            e.data,
+            e.created_at,
+            frozenset(sectors[e.seq]),
+            frozenset(targets[e.seq]),
+        )
+        for e in found
+    ]
+
+
+async def purge_before(conn: AsyncConnection, *, before: datetime) -> int:
+    """Forget events older than the retention. Warnings are kept, and so are the sector and
+    organization rows that say who may read them."""
+    last = (
+        await conn.execute(sa.select(sa.func.max(events.c.seq)).where(events.c.created_at < before))
+    ).scalar()
+    if last is None:
+        return 0
+    result = await conn.execute(events.delete().where(events.c.seq <= last))
+    return result.rowcount or 0

@@ -16,6 +16,7 @@ from awareness.settings import Settings
 
 if TYPE_CHECKING:
     from awareness.correlator.loop import Correlator
+    from awareness.feed.broadcaster import Broadcaster
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     limiter: RateLimiter
     notifier: Notifier
     correlator: Correlator | None = None
+    broadcaster: Broadcaster | None = None
     # Called after reports commit, so the correlator wakes at once instead of at its next poll.
     report_listeners: list[Callable[[], None]] = field(default_factory=list)
 

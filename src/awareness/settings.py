@@ -74,6 +74,18 @@ class CorrelatorSettings(_Section):
     retry_seconds: float = Field(2.0, gt=0)
 
 
+class FeedSettings(_Section):
+    # Messages waiting for one client; a client that falls this far behind is disconnected
+    # (it resumes with `after=`) rather than slowing anyone else.
+    client_queue: int = Field(1000, ge=1)
+    keepalive_seconds: float = Field(15.0, gt=0)
+    replay_page: int = Field(500, ge=1, le=10_000)
+    poll_seconds: float = Field(2.0, gt=0)
+    ticket_seconds: float = Field(30.0, gt=0, le=600)
+    retention_days: float = Field(30.0, gt=0)
+    compression: bool = False
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -100,6 +112,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     auth: AuthSettings = AuthSettings()
     correlator: CorrelatorSettings = CorrelatorSettings()
+    feed: FeedSettings = FeedSettings()
     log: LogSettings = LogSettings()
     scoring: ScoringConfig = ScoringConfig()
     sectors: SectorsConfig = SectorsConfig()

@@ -15,11 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import awareness
-from awareness.api import admin, board, errors, health, reports
+from awareness.api import admin, board, errors, feed, health, reports
 from awareness.api.middleware import BodyLimit, RequestContext
 from awareness.clock import Clock
 from awareness.correlator.loop import Correlator
 from awareness.db.engine import Database
+from awareness.eventlog import purge_before
+from awareness.feed.broadcaster import Broadcaster
+from awareness.feed.socket import GOING_AWAY
 from awareness.ingest.idempotency import purge_expired
 from awareness.notify import EVENTS, REPORTS
 from awareness.paths import resource_dir
@@ -45,18 +48,28 @@ def create_app(
         )
         notifier.listen(REPORTS, correlator.wake)
         services.correlator = correlator
+    broadcaster = Broadcaster(
+        services.database,
+        poll_seconds=settings.feed.poll_seconds,
+        page=settings.feed.replay_page,
+    )
+    notifier.listen(EVENTS, broadcaster.wake)
+    services.broadcaster = broadcaster
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await notifier.start()
+        await broadcaster.start()
         if services.correlator is not None:
             services.correlator.start()
         tasks = [
-            asyncio.create_task(_every(3600, _purge_idempotency(services)), name="idempotency")
+            asyncio.create_task(_every(3600, _purge_idempotency(services)), name="idempotency"),
+            asyncio.create_task(_every(3600, _purge_events(services)), name="events"),
         ]
         try:
             yield
         finally:
+            broadcaster.close_all(GOING_AWAY, "server going away: reconnect with after=<last seq>")
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -64,6 +77,7 @@ def create_app(
                     await task
             if services.correlator is not None:
                 await services.correlator.stop()
+            await broadcaster.stop()
             await notifier.stop()
             await services.database.dispose()
 
@@ -78,6 +92,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(board.router)
+    app.include_router(feed.router)
     app.include_router(admin.router)
     app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
     app.add_middleware(
@@ -103,6 +118,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             components[model.__name__] = definition
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _purge_events(services: Services) -> Callable[[], Awaitable[None]]:
+    async def purge() -> None:
+        retention = timedelta(days=services.settings.feed.retention_days)
+        async with services.database.write() as conn:
+            removed = await purge_before(conn, before=services.clock.now() - retention)
+        if removed:
+            log.info("old events removed from the log", extra={"count": removed})
+
+    return purge
 
 
 def _purge_idempotency(services: Services) -> Callable[[], Awaitable[None]]:

@@ -32,6 +32,18 @@ def _known_sectors(services: Services, names: list[str], field: str) -> list[str
     return names
 
 
+@router.get("/me")
+async def get_me(principal: Watcher) -> dict[str, Any]:
+    """Who the key belongs to: role, organization and sector scope (null: every sector)."""
+    return {
+        "role": principal.role.value,
+        "org_id": principal.org_id,
+        "org_sector": principal.org_sector,
+        "sectors": sorted(principal.sectors) if principal.sectors is not None else None,
+        "name": principal.name,
+    }
+
+
 @router.get("/sectors")
 async def get_sectors(principal: Watcher, services: ServicesDep) -> dict[str, Any]:
     """Every sector's current level, score, when it was last evaluated, and a 24-hour trend of

@@ -148,16 +148,26 @@ class KeyStore:
                 self._cache.popitem(last=False)
         return principal
 
-    async def _load(self, digest: str) -> Principal | None:
+    async def resolve_id(self, key_id: int) -> Principal | None:
+        """The principal of a key known by id (a redeemed feed ticket), if not revoked."""
+        return await self._load(api_keys.c.id == key_id)
+
+    async def _load(self, match: str | sa.ColumnElement[bool]) -> Principal | None:
+        digest = match if isinstance(match, str) else None
         query = (
             sa.select(api_keys, organizations.c.sector.label("org_sector"))
             .select_from(api_keys.outerjoin(organizations))
-            .where(api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None))
+            .where(
+                api_keys.c.key_hash == digest if digest is not None else match,
+                api_keys.c.revoked_at.is_(None),
+            )
         )
         async with self._database.read() as conn:
             row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
         # The index found the row by hash; compare again in constant time all the same.
-        if row is None or not hmac.compare_digest(row["key_hash"], digest):
+        if digest is not None and not hmac.compare_digest(row["key_hash"], digest):
             return None
         return Principal(
             key_id=row["id"],

@@ -349,3 +349,16 @@ event_targets = sa.Table(
     sa.Column("org_id", ORG_ID, primary_key=True),
     sa.Column("seq", sa.BigInteger, primary_key=True),
 )
+
+
+# Single-use, short-lived tickets that let a browser open the feed without putting its API key
+# in a URL: only the hash is kept, like API keys.
+feed_tickets = sa.Table(
+    "feed_tickets",
+    metadata,
+    sa.Column("ticket_hash", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.BigInteger, sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+    sa.Index("ix_feed_tickets_expires_at", "expires_at"),
+)

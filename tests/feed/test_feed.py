@@ -1,0 +1,257 @@
+"""The live feed end to end over real WebSockets, on both databases: live delivery, scope,
+resuming with no gap and no duplicate, tickets, refusals, heartbeats and purged history."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from websockets.exceptions import ConnectionClosed
+
+from awareness.clock import ManualClock
+from awareness.eventlog import EventWriter, purge_before
+from awareness.notify import EVENTS
+from tests.conftest import World, incident, settle
+from tests.feed.conftest import open_feed
+
+SEVERE = {
+    "category": "ransomware",
+    "functional_impact": "denial_critical",
+    "location": "safety_systems",
+    "information_impact": "destruction_critical",
+    "recoverability": "not_recoverable",
+}
+
+
+async def _severe(client: httpx.AsyncClient, headers: dict[str, str], clock: ManualClock) -> None:
+    body = incident(**SEVERE, detected_at=clock.now().isoformat())
+    assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+
+
+async def test_live_delivery(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    feed, socket = await open_feed(live, world.energy_responder)
+    async with socket:
+        connected = await feed.frame()
+        assert connected == {"type": "connected", "seq": 0, "oldest": None}
+        await _severe(client, world.grid_north, clock)
+        frames = await feed.events(2)
+        assert [f["type"] for f in frames] == ["sector_level", "warning"]
+        assert frames[0]["data"]["sector"] == "energy"
+        assert frames[0]["data"]["level"] == "orange"
+        warning = frames[1]["data"]
+        assert warning["seq"] == frames[1]["seq"]
+        assert {"id", "seq", "kind", "sector", "level", "title", "created_at", "evidence"} <= set(
+            warning
+        )
+        assert frames[0]["seq"] < frames[1]["seq"]
+
+
+async def test_scope_by_role(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
+) -> None:
+    energy_feed, energy_socket = await open_feed(live, world.energy_responder)
+    water_op, water_socket = await open_feed(live, world.aqua)
+    async with energy_socket, water_socket:
+        await energy_feed.frame()
+        await water_op.frame()
+        await _severe(client, world.aqua, clock)
+        await asyncio.sleep(0.2)
+        energy_frames = await energy_feed.quiet(1.0)
+        water_frames = await water_op.quiet(1.0)
+    # Water at orange lifts nothing in energy (energy does not depend strongly on water) ...
+    assert all("water" not in (f["data"].get("sectors") or [f["data"].get("sector")])
+               for f in energy_frames)  # fmt: skip
+    # ... and the water operator hears only its own sector's levels.
+    assert water_frames
+    assert {(f["type"], f["data"]["sector"]) for f in water_frames} <= {
+        ("sector_level", "water"),
+        ("warning", "water"),
+    }
+    assert all(f["data"]["kind"] == "sector_level" for f in water_frames if f["type"] == "warning")
+
+
+async def test_resume_after_disconnect_matches_the_warnings_list(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    feed, socket = await open_feed(live, world.all_supervisor)
+    async with socket:
+        start = (await feed.frame())["seq"]
+    # Disconnected while things happen.
+    await _severe(client, world.grid_north, clock)
+    clock.advance(timedelta(minutes=1))
+    await _severe(client, world.aqua, clock)
+    await asyncio.sleep(0.5)
+    feed, socket = await open_feed(live, world.all_supervisor, query=f"after={start}")
+    async with socket:
+        connected = await feed.frame()
+        missed = await feed.quiet(1.0)
+    seqs = [f["seq"] for f in missed]
+    assert seqs == sorted(set(seqs)), "in order, no duplicate"
+    assert seqs[-1] == connected["seq"], "up to the head"
+    listed = (
+        await client.get(f"/v1/warnings?after={start}&limit=1000", headers=world.all_supervisor)
+    ).json()["items"]
+    assert [w["id"] for w in listed] == [f["data"]["id"] for f in missed if f["type"] == "warning"]
+
+
+async def test_events_committed_during_replay_are_neither_lost_nor_duplicated(
+    live: str, world: World, app: FastAPI, clock: ManualClock
+) -> None:
+    services = app.state.services
+
+    async def append(count: int) -> None:
+        for i in range(count):
+            async with services.database.write() as conn:
+                writer = EventWriter(conn)
+                seq = await writer.append(
+                    type="sector_level", kind="sector_level", sector="energy", sectors=(),
+                    data={"sector": "energy", "level": "blue", "previous_level": "none",
+                          "score": float(i), "at": clock.now().isoformat()},
+                    at=clock.now(),
+                )  # fmt: skip
+            services.notifier.notify(EVENTS, seq)
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+
+    await append(300)
+    writer_task = asyncio.create_task(append(300))
+    feed, socket = await open_feed(live, world.energy_responder, query="after=0")
+    async with socket:
+        await feed.frame()
+        await writer_task
+        frames = await feed.events(600, timeout=10)
+        extra = await feed.quiet(0.5)
+    assert extra == []
+    assert [f["seq"] for f in frames] == list(range(1, 601))
+
+
+async def test_browser_ticket(live: str, client: httpx.AsyncClient, world: World) -> None:
+    issued = await client.post("/v1/feed/tickets", headers=world.energy_supervisor)
+    assert issued.status_code == 201
+    ticket = issued.json()["ticket"]
+    assert ticket not in str(issued.request.url)
+    feed, socket = await open_feed(live, subprotocols=["awareness.v1", f"ticket.{ticket}"])
+    async with socket:
+        assert socket.subprotocol == "awareness.v1"
+        assert (await feed.frame())["type"] == "connected"
+    # Single use: the same ticket opens nothing a second time.
+    feed, socket = await open_feed(live, subprotocols=["awareness.v1", f"ticket.{ticket}"])
+    async with socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await feed.frame()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert (await client.post("/v1/feed/tickets")).status_code == 401
+
+
+async def test_expired_ticket_is_refused(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    ticket = (await client.post("/v1/feed/tickets", headers=world.grid_north)).json()["ticket"]
+    clock.advance(timedelta(minutes=2))
+    feed, socket = await open_feed(live, query=f"ticket={ticket}")
+    async with socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await feed.frame()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "code", "reason"),
+    [
+        ({}, "", 4401, "API key"),
+        ({"Authorization": "Bearer aw_wrong"}, "", 4401, "API key"),
+        (None, "after=-3", 4400, "after"),
+        (None, "sector=space", 4400, "sector"),
+        (None, "kind=gossip", 4400, "kind"),
+    ],
+)
+async def test_refused_connections_say_why(
+    live: str,
+    world: World,
+    headers: dict[str, str] | None,
+    query: str,
+    code: int,
+    reason: str,
+) -> None:
+    feed, socket = await open_feed(
+        live, world.energy_responder if headers is None else headers, query=query
+    )
+    async with socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await feed.frame()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == code
+    assert reason in closed.value.rcvd.reason
+
+
+async def test_filters_by_sector_and_kind(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    feed, socket = await open_feed(
+        live, world.all_supervisor, query="sector=water&kind=sector_level"
+    )
+    async with socket:
+        await feed.frame()
+        await _severe(client, world.grid_north, clock)
+        await _severe(client, world.aqua, clock)
+        frames = await feed.quiet(1.5)
+    assert frames
+    assert all(f["data"]["sector"] == "water" for f in frames)
+    assert all(f["type"] == "sector_level" or f["data"]["kind"] == "sector_level" for f in frames)
+
+
+async def test_acknowledgement_appears_on_another_board(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    await _severe(client, world.grid_north, clock)
+    await asyncio.sleep(0.3)
+    warning = (await client.get("/v1/warnings?sector=energy", headers=world.all_supervisor)).json()[
+        "items"
+    ][0]
+    feed, socket = await open_feed(live, world.energy_responder)
+    async with socket:
+        await feed.frame()
+        await client.post(f"/v1/warnings/{warning['id']}/ack", headers=world.all_supervisor)
+        [ack] = await feed.events(1)
+    assert ack["type"] == "ack"
+    assert ack["data"]["warning_id"] == warning["id"]
+    assert "supervisor" in ack["data"]["acknowledged_by"]
+
+
+async def test_purged_history_is_announced_before_the_replay(
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
+) -> None:
+    await _severe(client, world.grid_north, clock)
+    clock.advance(timedelta(days=40))
+    await _severe(client, world.grid_south, clock)
+    await settle(app)
+    async with app.state.services.database.write() as conn:
+        removed = await purge_before(conn, before=clock.now() - timedelta(days=30))
+    assert removed > 0
+    feed, socket = await open_feed(live, world.all_supervisor, query="after=0")
+    async with socket:
+        connected = await feed.frame()
+        gap = await feed.frame()
+        rest = await feed.quiet(0.5)
+    assert gap["type"] == "gap"
+    assert gap["oldest"] == connected["oldest"]
+    assert "GET /v1/warnings" in gap["detail"]
+    assert rest
+    assert all(f["seq"] >= connected["oldest"] for f in rest)
+
+
+async def test_heartbeat_carries_the_head(live: str, world: World, app: FastAPI) -> None:
+    options = app.state.services.settings.feed
+    assert options.keepalive_seconds == 0.3
+    feed, socket = await open_feed(live, world.grid_north)
+    async with socket:
+        await feed.frame()
+        beat = await feed.frame(timeout=2)
+    assert beat == {"type": "heartbeat", "seq": 0}

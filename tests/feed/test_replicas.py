@@ -1,0 +1,165 @@
+"""Across replicas and under stress: two app instances on one PostgreSQL share every event; the
+PostgreSQL listener survives its connection being killed; a stalled client is cut while a
+healthy one keeps its pace."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from websockets.asyncio.client import connect
+
+from awareness.api.app import create_app
+from awareness.clock import ManualClock
+from awareness.eventlog import EventWriter
+from awareness.notify import EVENTS
+from awareness.settings import Settings
+from tests.conftest import START, World, incident, make_settings
+from tests.feed.conftest import open_feed
+from tests.servers import free_port
+
+SEVERE = {
+    "category": "ransomware",
+    "functional_impact": "denial_critical",
+    "location": "safety_systems",
+    "information_impact": "destruction_critical",
+    "recoverability": "not_recoverable",
+}
+
+
+async def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
+        ws_per_message_deflate=False,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return f"127.0.0.1:{port}", server, task
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Short client queues, so a stalled client is cut after a few dozen frames."""
+    return make_settings(database_url, feed={"keepalive_seconds": 0.3, "client_queue": 50})
+
+
+@pytest.fixture
+async def second(database_url: str) -> AsyncIterator[FastAPI]:
+    """Another app instance on the same database, as a second replica would be. Its feed does
+    not poll, so what it delivers came through notifications."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("replicas share a PostgreSQL server; SQLite serves one process")
+    settings = make_settings(database_url, feed={"keepalive_seconds": 0.3, "poll_seconds": 300})
+    app = create_app(settings, clock=ManualClock(START))
+    async with LifespanManager(app):
+        yield app
+
+
+async def test_a_client_on_one_replica_hears_reports_sent_to_the_other(
+    app: FastAPI, client: httpx.AsyncClient, world: World, second: FastAPI, clock: ManualClock
+) -> None:
+    base, server, task = await _serve(second)
+    try:
+        feed, socket = await open_feed(base, world.all_supervisor)
+        async with socket:
+            await feed.frame()
+            for org in (world.grid_north, world.aqua, world.grid_south):
+                body = incident(**SEVERE, detected_at=clock.now().isoformat())
+                assert (
+                    await client.post("/v1/incidents", json=body, headers=org)
+                ).status_code == 201
+            heard = await feed.quiet(3.0)
+        listed = (await client.get("/v1/warnings?limit=1000", headers=world.all_supervisor)).json()
+        warnings = [f["data"]["id"] for f in heard if f["type"] == "warning"]
+        assert warnings == [w["id"] for w in listed["items"]]
+        assert len(warnings) >= 2
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_listener_survives_its_connection_being_terminated(
+    app: FastAPI, client: httpx.AsyncClient, world: World, second: FastAPI, clock: ManualClock,
+    database_url: str,
+) -> None:  # fmt: skip
+    notifier = second.state.services.notifier
+    await asyncio.wait_for(notifier.connected.wait(), 5)
+    pid = notifier.backend_pid
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    deadline = time.monotonic() + 10
+    while notifier.backend_pid in (None, pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert notifier.backend_pid not in (None, pid), "the listener reconnected"
+
+    base, server, task = await _serve(second)
+    try:
+        feed, socket = await open_feed(base, world.energy_responder)
+        async with socket:
+            await feed.frame()
+            body = incident(**SEVERE, detected_at=clock.now().isoformat())
+            assert (
+                await client.post("/v1/incidents", json=body, headers=world.grid_north)
+            ).status_code == 201
+            frames = await feed.events(2, timeout=5)
+        assert {f["type"] for f in frames} == {"sector_level", "warning"}
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_its_pace(
+    app: FastAPI, live: str, world: World, clock: ManualClock
+) -> None:
+    services = app.state.services
+    healthy, healthy_socket = await open_feed(live, world.all_supervisor)
+    # A client that never reads: its library stops reading the socket once 4 frames wait.
+    stalled = await connect(
+        f"ws://{live}/v1/feed", additional_headers=world.all_supervisor, max_queue=4,
+        compression=None,
+    )  # fmt: skip
+    async with healthy_socket, stalled:
+        await healthy.frame()
+        # Large frames fill the socket buffers between server and client quickly.
+        padding = "x" * 20_000
+        latencies: list[float] = []
+        for i in range(600):
+            async with services.database.write() as conn:
+                seq = await EventWriter(conn).append(
+                    type="sector_level", kind="sector_level", sector="energy", sectors=(),
+                    data={"sector": "energy", "level": "blue", "previous_level": "none",
+                          "score": float(i), "at": clock.now().isoformat(), "note": padding},
+                    at=clock.now(),
+                )  # fmt: skip
+            sent = time.perf_counter()
+            services.notifier.notify(EVENTS, seq)
+            [frame] = await healthy.events(1, timeout=5)
+            latencies.append(time.perf_counter() - sent)
+            assert frame["seq"] == seq
+        assert services.broadcaster.connections == 1, "the stalled client was cut"
+        latencies.sort()
+        assert latencies[int(len(latencies) * 0.99)] < 0.5
+        # Once it reads again, the stalled client finds the reason it was cut.
+        reason = None
+        try:
+            while True:
+                await asyncio.wait_for(stalled.recv(), 5)
+        except Exception:
+            reason = stalled.close_reason
+        assert stalled.close_code == 1013
+        assert reason is not None
+        assert reason.startswith("too slow: reconnect with after=")
