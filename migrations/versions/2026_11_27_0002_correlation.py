@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("window_state", _json(), nullable=False),
         sa.Column("level_state", _json(), nullable=False),
         sa.Column("level", sa.String(8), nullable=False),
+        sa.Column("own_level", sa.String(8), nullable=False),
         sa.Column("score", sa.Float, nullable=False),
         sa.Column("evidence", _json(), nullable=False),
         sa.Column("evaluated_at", UTC_TIME, nullable=False),

@@ -25,6 +25,8 @@ from awareness.db.tables import (
 )
 from awareness.scoring import (
     Announced,
+    Floor,
+    Level,
     LevelState,
     RecentWindow,
     ScoringConfig,
@@ -55,6 +57,9 @@ class SectorRecord:
     score_value: float = 0.0
     evidence: dict[str, Any] = field(default_factory=dict)
     evaluated_at: datetime | None = None
+    # The level its own score and floors give it, as of its last assessment: what dependent
+    # sectors read between two assessments.
+    own: Level = Level.NONE
 
 
 @dataclass
@@ -66,6 +71,11 @@ class Campaign:
     value: str
     sightings: list[Sighting]
     announced: Announced | None
+    sectors: tuple[str, ...] = ()
+    # The floor it imposes, good until its oldest sighting leaves the window: campaign facts
+    # change only then or with a new sighting, so evaluations in between reuse it.
+    floor: Floor | None = None
+    floor_until: datetime | None = None
 
 
 @dataclass
@@ -134,6 +144,7 @@ async def load_state(
             row["score"],
             row["evidence"],
             row["evaluated_at"],
+            Level.parse(row["own_level"]),
         )
     if stale_windows:
         await _rebuild_windows(conn, records, stale_windows, scoring=scoring, at=at)
@@ -150,7 +161,7 @@ async def load_state(
         seen = as_sightings(found.values(), since=since)
         active[(row["indicator_type"], row["indicator_value"])] = Campaign(
             row["id"], row["indicator_type"], row["indicator_value"], seen,
-            announced_from_json(row["announced"]),
+            announced_from_json(row["announced"]), tuple(row["sectors"]),
         )  # fmt: skip
     return CorrelationState(cursor, records, org_times, active)
 
@@ -190,6 +201,7 @@ async def save_sectors(conn: AsyncConnection, state: CorrelationState) -> None:
             "window_state": record.window.to_json(),
             "level_state": record.level.to_json(),
             "level": record.level.level.label,
+            "own_level": record.own.label,
             "score": record.score_value,
             "evidence": record.evidence,
             "evaluated_at": record.evaluated_at or record.level.since,

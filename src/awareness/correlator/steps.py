@@ -4,6 +4,7 @@ this module only gathers its inputs and records its outcomes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,13 +26,13 @@ from awareness.db.tables import (
 )
 from awareness.eventlog import EventWriter
 from awareness.scoring import (
+    Floor,
     ScoringConfig,
     SectorInput,
     SectorsConfig,
     Sighting,
-    assess_sectors,
+    assess_sector,
     campaign_evidence,
-    campaign_floor,
     campaign_level,
     campaign_title,
     check_milestones,
@@ -42,10 +43,11 @@ from awareness.scoring import (
     incident_level,
     incident_severity,
     involved_recently,
-    is_campaign,
     may_form_campaign,
+    own_level,
     summarize_sightings,
 )
+from awareness.scoring.floors import CAMPAIGN
 
 REASON_TITLES = {"detected": "Campaign detected", "new_sector": "Campaign spreads"}
 
@@ -94,8 +96,9 @@ class Step:
         sighting = Sighting(
             report["id"], report["org_id"], report["sector"], severity, report["detected_at"]
         )
+        touched = {report["sector"]}
         for kind, value in indicators:
-            await self._campaign(kind, value, sighting, at)
+            touched |= await self._campaign(kind, value, sighting, at)
         keys = [
             (f"product:{key}", "product", key, vendor, product) for key, vendor, product in products
         ]
@@ -108,21 +111,24 @@ class Step:
             await self._exposure_from_incident(
                 sighting, match_key, matched_on, key, vendor, product, at
             )
-        await self.evaluate(at)
+        await self.evaluate(at, only=touched)
 
-    async def _campaign(self, kind: str, value: str, sighting: Sighting, at: datetime) -> None:
+    async def _campaign(self, kind: str, value: str, sighting: Sighting, at: datetime) -> set[str]:
+        """Record the sighting; returns the sectors of the campaign it belongs to, if any."""
         if not may_form_campaign(kind, value, cfg=self.scoring):
-            return
+            return set()
         window = timedelta(hours=self.scoring.campaign.window_hours)
         campaign = self.state.campaigns.get((kind, value))
         seen = await sightings.record(self.conn, kind, value, sighting, since=at - window)
         facts = summarize_sightings(kind, value, seen, at, cfg=self.scoring)
         check = check_milestones(campaign.announced if campaign else None, facts, cfg=self.scoring)
         if facts is None or check.announced is None:
-            return
+            return set()
         if campaign is None:
             campaign = await self._open_campaign(kind, value, seen, at)
         campaign.sightings = seen
+        campaign.sectors = facts.sectors
+        campaign.floor = None
         campaign.announced = check.announced
         await self._store_campaign(campaign, at)
         if check.reasons:
@@ -144,6 +150,7 @@ class Step:
                 at=at,
                 campaign_id=campaign.id,
             )
+        return set(facts.sectors)
 
     async def _open_campaign(
         self, kind: str, value: str, seen: list[Sighting], at: datetime
@@ -333,46 +340,92 @@ class Step:
 
     # ---- levels ----------------------------------------------------------------------------
 
-    async def evaluate(self, at: datetime) -> None:
-        """Every sector at `at`: a report's time or a tick. Campaigns whose sightings have left
-        the window end here, so a later return is announced as new."""
-        floors_by_sector: dict[str, list[Any]] = {name: [] for name in self.state.sectors}
-        for campaign in list(self.state.campaigns.values()):
-            facts = summarize_sightings(
-                campaign.kind, campaign.value, campaign.sightings, at, cfg=self.scoring
-            )
-            if not is_campaign(facts, cfg=self.scoring):
-                campaign.announced = None
-                await self._store_campaign(campaign, at)
-                del self.state.campaigns[(campaign.kind, campaign.value)]
-                continue
-            assert facts is not None
-            for sector in facts.sectors:
-                floor = campaign_floor(facts, sector, cfg=self.scoring, campaign_id=campaign.id)
-                if floor is not None and sector in floors_by_sector:
-                    floors_by_sector[sector].append(floor)
-        inputs = {}
-        top = self.scoring.evidence.top_incidents
-        for sector, record in self.state.sectors.items():
-            record.window.prune(at)
-            floors = incident_floors(
-                record.window, at, org_count=self.state.org_count(sector, at), cfg=self.scoring
-            )
-            inputs[sector] = SectorInput(
-                score=record.score.score(at),
-                floors=(*floors, *floors_by_sector[sector]),
-                contributions=tuple(record.score.top(at, top)),
-            )
-        states = {sector: record.level for sector, record in self.state.sectors.items()}
-        outcomes = assess_sectors(inputs, states, at, sectors=self.sectors, cfg=self.scoring)
-        for sector, outcome in outcomes.items():
+    async def evaluate(self, at: datetime, only: Iterable[str] | None = None) -> None:
+        """Re-assess sectors at `at` (a report's time or a tick): all of them, or `only` those a
+        report touched plus the dependents of any whose own level moved. Untouched sectors can
+        only fall, with time, and ticks assess them all; so a report's cost does not grow with
+        the number of sectors or campaigns. Campaigns whose sightings have left the window end
+        here, so a later return is announced as new."""
+        wanted = set(self.state.sectors) if only is None else set(only) & set(self.state.sectors)
+        floors = await self._campaign_floors(at, wanted, expire=only is None)
+        inputs = {sector: self._input(sector, at, floors) for sector in wanted}
+        moved = set()
+        for sector, given in inputs.items():
             record = self.state.sectors[sector]
+            own = own_level(given.score, given.floors, cfg=self.scoring)
+            if own != record.own:
+                moved.add(sector)
+            record.own = own
+        followers = {
+            dependent
+            for provider in moved
+            for dependent in self.sectors.dependents_of(provider)
+            if dependent not in inputs and dependent in self.state.sectors
+        }
+        if followers:
+            floors |= await self._campaign_floors(at, followers, expire=False)
+            for sector in followers:
+                inputs[sector] = self._input(sector, at, floors)
+        own_levels = {sector: record.own for sector, record in self.state.sectors.items()}
+        for sector in sorted(inputs):
+            record = self.state.sectors[sector]
+            outcome = assess_sector(
+                sector, inputs[sector], own_levels, record.level, at,
+                sectors=self.sectors, cfg=self.scoring,
+            )  # fmt: skip
             record.level = outcome.state
             record.score_value = outcome.score
             record.evidence = outcome.evidence
             record.evaluated_at = at
             if outcome.changed:
                 await emit_level_change(self.conn, self.writer, outcome, at=at)
+
+    def _input(
+        self, sector: str, at: datetime, campaign_floors: dict[str, list[Floor]]
+    ) -> SectorInput:
+        record = self.state.sectors[sector]
+        record.window.prune(at)
+        floors = incident_floors(
+            record.window, at, org_count=self.state.org_count(sector, at), cfg=self.scoring
+        )
+        contributions = record.score.contributions(at)
+        return SectorInput(
+            score=min(100.0, sum(c.term for c in contributions)),
+            floors=(*floors, *campaign_floors.get(sector, ())),
+            contributions=tuple(contributions[: self.scoring.evidence.top_incidents]),
+        )
+
+    async def _campaign_floors(
+        self, at: datetime, sectors: set[str], *, expire: bool
+    ) -> dict[str, list[Floor]]:
+        """The campaign floors of `sectors`, one floor per campaign shared by its sectors."""
+        floors: dict[str, list[Floor]] = {}
+        for campaign in list(self.state.campaigns.values()):
+            if not expire and sectors.isdisjoint(campaign.sectors):
+                continue
+            fresh = campaign.floor_until is not None and at < campaign.floor_until
+            if campaign.floor is None or not fresh:
+                facts = summarize_sightings(
+                    campaign.kind, campaign.value, campaign.sightings, at, cfg=self.scoring
+                )
+                if facts is None or facts.org_count < self.scoring.campaign.min_orgs:
+                    if expire:
+                        campaign.announced = None
+                        await self._store_campaign(campaign, at)
+                        del self.state.campaigns[(campaign.kind, campaign.value)]
+                    continue
+                window = timedelta(hours=self.scoring.campaign.window_hours)
+                campaign.sectors = facts.sectors
+                campaign.floor_until = min(s.detected_at for s in campaign.sightings) + window
+                campaign.floor = Floor(
+                    CAMPAIGN,
+                    campaign_level(facts, cfg=self.scoring),
+                    f"campaign: {campaign_title(facts)}",
+                    campaign_evidence(facts, cfg=self.scoring, campaign_id=campaign.id),
+                )
+            for sector in sectors.intersection(campaign.sectors):
+                floors.setdefault(sector, []).append(campaign.floor)
+        return floors
 
     def quiet(self) -> bool:
         """Nothing a tick could change: every sector at none and no campaign in progress."""

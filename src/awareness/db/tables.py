@@ -201,6 +201,7 @@ sector_states = sa.Table(
     sa.Column("window_state", JSONValue, nullable=False),
     sa.Column("level_state", JSONValue, nullable=False),
     sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("own_level", sa.String(8), nullable=False),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("evidence", JSONValue, nullable=False),
     sa.Column("evaluated_at", UTCDateTime, nullable=False),

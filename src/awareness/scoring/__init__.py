@@ -1,7 +1,13 @@
 """Pure scoring core (docs/scoring.md): severity, decayed sector scores, floors, levels with
 hysteresis, campaigns and exposure. No I/O, no clock: data, configuration and time go in."""
 
-from awareness.scoring.assessment import SectorInput, SectorOutcome, assess_sectors, sector_evidence
+from awareness.scoring.assessment import (
+    SectorInput,
+    SectorOutcome,
+    assess_sector,
+    assess_sectors,
+    sector_evidence,
+)
 from awareness.scoring.campaigns import (
     Announced,
     CampaignFacts,
@@ -63,6 +69,7 @@ __all__ = [
     "Sighting",
     "Strength",
     "announced_from_json",
+    "assess_sector",
     "assess_sectors",
     "band_for_score",
     "campaign_evidence",

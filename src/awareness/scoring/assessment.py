@@ -56,31 +56,47 @@ def assess_sectors(
     at this instant, never their held or dependency-raised levels."""
     at = require_aware(at, "at")
     empty = SectorInput()
-    own = {}
-    for sector in sectors.sectors:
-        given = inputs.get(sector, empty)
-        own[sector] = own_level(given.score, given.floors, cfg=cfg)
-    outcomes = {}
-    for sector in sectors.sectors:
-        given = inputs.get(sector, empty)
-        others = {name: level for name, level in own.items() if name != sector}
-        floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
-        previous = states.get(sector) or LevelState.initial(at)
-        state = next_level(previous, given.score, floors, at, cfg=cfg)
-        evidence = sector_evidence(
-            sector=sector,
-            score=given.score,
-            level=state.level,
-            previous_level=previous.level,
-            contributions=given.contributions,
-            floors=floors,
-            at=at,
-            cfg=cfg,
+    own = {
+        sector: own_level(
+            inputs.get(sector, empty).score, inputs.get(sector, empty).floors, cfg=cfg
         )
-        outcomes[sector] = SectorOutcome(
-            sector, given.score, state, previous.level, floors, evidence
+        for sector in sectors.sectors
+    }
+    return {
+        sector: assess_sector(
+            sector, inputs.get(sector, empty), own, states.get(sector), at, sectors=sectors, cfg=cfg
         )
-    return outcomes
+        for sector in sectors.sectors
+    }
+
+
+def assess_sector(
+    sector: str,
+    given: SectorInput,
+    own_levels: Mapping[str, Level],
+    previous: LevelState | None,
+    at: datetime,
+    *,
+    sectors: SectorsConfig,
+    cfg: ScoringConfig,
+) -> SectorOutcome:
+    """One sector, given every sector's own level (its own entry is ignored): lets a caller
+    re-assess only the sectors whose inputs changed."""
+    others = {name: level for name, level in own_levels.items() if name != sector}
+    floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
+    previous = previous or LevelState.initial(at)
+    state = next_level(previous, given.score, floors, at, cfg=cfg)
+    evidence = sector_evidence(
+        sector=sector,
+        score=given.score,
+        level=state.level,
+        previous_level=previous.level,
+        contributions=given.contributions,
+        floors=floors,
+        at=at,
+        cfg=cfg,
+    )
+    return SectorOutcome(sector, given.score, state, previous.level, floors, evidence)
 
 
 def sector_evidence(
