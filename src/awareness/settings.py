@@ -34,8 +34,8 @@ class _Section(BaseModel):
 
 
 class DatabaseOptions(_Section):
-    pool_size: int = Field(10, ge=1, le=500)
-    max_overflow: int = Field(20, ge=0, le=500)
+    pool_size: int = Field(40, ge=1, le=500)
+    max_overflow: int = Field(10, ge=0, le=500)
     pool_timeout_seconds: float = Field(10.0, gt=0)
     connect_timeout_seconds: float = Field(5.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)

@@ -3,11 +3,12 @@ streams in, so an oversized request is refused before it is held in memory."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,10 @@ from awareness.logs import request_id
 
 log = logging.getLogger("awareness.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Unique across replicas and restarts without a random draw per request: a random prefix per
+# process and a counter.
+_PREFIX = os.urandom(8).hex()
+_COUNTER = itertools.count(1)
 
 
 class RequestContext:
@@ -32,7 +37,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        rid = given if _VALID_ID.match(given) else f"{_PREFIX}{next(_COUNTER):016x}"
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0

@@ -13,7 +13,8 @@ from awareness.errors import Forbidden, RateLimited, Unauthenticated
 from awareness.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async, so FastAPI calls it in the event loop instead of a worker thread.
     return request.app.state.services
 
 

@@ -60,9 +60,9 @@ async def run_once(
     stale = False
     if key is not None:
         async with database.read() as conn:
-            row = await _find(conn, org_id, key)
+            row = await find(conn, org_id, key)
         if row is not None and row["created_at"] >= now - retention:
-            return _replay(row, request_hash)
+            return replay(row, request_hash)
         stale = row is not None
     for attempt in (1, 2):
         try:
@@ -91,22 +91,22 @@ async def run_once(
         except IntegrityError:
             if key is not None:
                 async with database.read() as conn:
-                    row = await _find(conn, org_id, key)
+                    row = await find(conn, org_id, key)
                 if row is not None:
-                    return _replay(row, request_hash)
+                    return replay(row, request_hash)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _find(conn: AsyncConnection, org_id: str, key: str) -> sa.RowMapping | None:
+async def find(conn: AsyncConnection, org_id: str, key: str) -> sa.RowMapping | None:
     query = sa.select(idempotency_keys).where(
         idempotency_keys.c.org_id == org_id, idempotency_keys.c.key == key
     )
     return (await conn.execute(query)).mappings().first()
 
 
-def _replay(row: sa.RowMapping, request_hash: str) -> Outcome:
+def replay(row: sa.RowMapping, request_hash: str) -> Outcome:
     if row["request_hash"] != request_hash:
         raise ValidationFailed(
             [FieldError(HEADER, "already used for a different request; use a new key")],

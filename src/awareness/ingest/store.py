@@ -29,7 +29,7 @@ _IN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
-class _KnownAsset:
+class OwnedAsset:
     pk: int
     criticality: str
     product_key: str | None
@@ -70,29 +70,26 @@ async def _append_reports(
 
 async def _owned_assets(
     conn: AsyncConnection, org_id: str, asset_ids: Sequence[str]
-) -> dict[str, _KnownAsset]:
-    found: dict[str, _KnownAsset] = {}
+) -> dict[str, OwnedAsset]:
+    found: dict[str, OwnedAsset] = {}
     for chunk in _chunks(asset_ids):
         query = sa.select(
             assets.c.asset_id, assets.c.id, assets.c.criticality, assets.c.product_key
         ).where(assets.c.org_id == org_id, assets.c.asset_id.in_(chunk))
         for row in await conn.execute(query):
-            found[row.asset_id] = _KnownAsset(row.id, row.criticality, row.product_key)
+            found[row.asset_id] = OwnedAsset(row.id, row.criticality, row.product_key)
     return found
 
 
-async def append_incidents(
+async def owned_assets(
     conn: AsyncConnection,
     *,
     principal: Principal,
     items: Sequence[IncidentIn],
-    now: datetime,
-    request_id: str | None,
     batch_field: str | None = None,
-) -> list[int]:
-    """Append incidents of the caller's organization; returns their ids in order."""
+) -> dict[str, OwnedAsset]:
+    """The caller's assets the incidents name; 422 naming each one not in its inventory."""
     assert principal.org_id is not None
-    assert principal.org_sector is not None
     wanted = sorted({asset for item in items for asset in item.affected_assets})
     owned = await _owned_assets(conn, principal.org_id, wanted) if wanted else {}
     errors = [
@@ -107,7 +104,64 @@ async def append_incidents(
     ]
     if errors:
         raise ValidationFailed(errors, "affected assets must be in your inventory")
+    return owned
 
+
+@dataclass(frozen=True, slots=True)
+class IncidentRows:
+    """One incident as rows, without its id (drawn when it is written)."""
+
+    incident: dict[str, Any]
+    indicators: list[tuple[str, str]]
+    links: list[OwnedAsset]
+
+
+def incident_rows(
+    items: Sequence[IncidentIn],
+    owned: dict[str, OwnedAsset],
+    *,
+    principal: Principal,
+    now: datetime,
+) -> list[IncidentRows]:
+    rows = []
+    for item in items:
+        linked = [owned[asset] for asset in item.affected_assets]
+        incident = {
+            "org_id": principal.org_id,
+            "sector": principal.org_sector,
+            "received_at": now,
+            "detected_at": item.detected_at,
+            "occurred_at": item.occurred_at,
+            "category": item.category,
+            "functional_impact": item.functional_impact,
+            "information_impact": item.information_impact,
+            "recoverability": item.recoverability,
+            "location": item.location,
+            "asset_criticality": max(
+                (a.criticality for a in linked), key=CRITICALITY_ORDER.__getitem__, default=None
+            ),
+            "summary": item.summary,
+            "tlp": item.tlp,
+            "reference": item.reference,
+        }
+        pairs = [(indicator.type, indicator.value) for indicator in item.indicators]
+        rows.append(IncidentRows(incident, pairs, linked))
+    return rows
+
+
+async def append_incidents(
+    conn: AsyncConnection,
+    *,
+    principal: Principal,
+    items: Sequence[IncidentIn],
+    now: datetime,
+    request_id: str | None,
+    batch_field: str | None = None,
+) -> list[int]:
+    """Append incidents of the caller's organization in the caller's transaction; returns their
+    ids in order."""
+    owned = await owned_assets(conn, principal=principal, items=items, batch_field=batch_field)
+    rows = incident_rows(items, owned, principal=principal, now=now)
     ids = await _append_reports(
         conn,
         kind="incident",
@@ -116,50 +170,28 @@ async def append_incidents(
         now=now,
         request_id=request_id,
     )
-    incident_rows: list[dict[str, Any]] = []
-    indicator_rows: list[dict[str, Any]] = []
-    link_rows: list[dict[str, Any]] = []
-    for incident_id, item in zip(ids, items, strict=True):
-        linked = [owned[asset] for asset in item.affected_assets]
-        incident_rows.append(
-            {
-                "id": incident_id,
-                "org_id": principal.org_id,
-                "sector": principal.org_sector,
-                "received_at": now,
-                "detected_at": item.detected_at,
-                "occurred_at": item.occurred_at,
-                "category": item.category,
-                "functional_impact": item.functional_impact,
-                "information_impact": item.information_impact,
-                "recoverability": item.recoverability,
-                "location": item.location,
-                "asset_criticality": max(
-                    (a.criticality for a in linked), key=CRITICALITY_ORDER.__getitem__, default=None
-                ),
-                "summary": item.summary,
-                "tlp": item.tlp,
-                "reference": item.reference,
-            }
-        )
-        indicator_rows.extend(
-            {
-                "incident_id": incident_id,
-                "org_id": principal.org_id,
-                "sector": principal.org_sector,
-                "type": indicator.type,
-                "value": indicator.value,
-                "detected_at": item.detected_at,
-            }
-            for indicator in item.indicators
-        )
-        link_rows.extend(
-            {"incident_id": incident_id, "asset_pk": a.pk, "product_key": a.product_key}
-            for a in linked
-        )
-    await conn.execute(incidents.insert(), incident_rows)
+    await conn.execute(
+        incidents.insert(), [row.incident | {"id": i} for i, row in zip(ids, rows, strict=True)]
+    )
+    indicator_rows = [
+        {
+            "incident_id": incident_id,
+            "org_id": principal.org_id,
+            "sector": principal.org_sector,
+            "type": kind,
+            "value": value,
+            "detected_at": row.incident["detected_at"],
+        }
+        for incident_id, row in zip(ids, rows, strict=True)
+        for kind, value in row.indicators
+    ]
     if indicator_rows:
         await conn.execute(indicators.insert(), indicator_rows)
+    link_rows = [
+        {"incident_id": incident_id, "asset_pk": a.pk, "product_key": a.product_key}
+        for incident_id, row in zip(ids, rows, strict=True)
+        for a in row.links
+    ]
     if link_rows:
         await conn.execute(incident_assets.insert(), link_rows)
     return ids

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import asyncpg
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
-from awareness.ingest import idempotency, store
+from awareness.ingest import idempotency, pg_append, store
 from awareness.ingest.schemas import AssetBatchIn, AssetIn, IncidentBatchIn, IncidentIn
 from awareness.logs import request_id
 from awareness.services import Services
@@ -47,7 +48,12 @@ async def _submit(
         services.database,
         org_id=principal.org_id,
         key=idempotency.check_key(idempotency_key),
-        request_hash=idempotency.fingerprint(endpoint, payload.model_dump(mode="json")),
+        # Only a request with a key can be replayed: the others skip the hashing.
+        request_hash=(
+            idempotency.fingerprint(endpoint, payload.model_dump(mode="json"))
+            if idempotency_key is not None
+            else ""
+        ),
         now=now,
         retention=timedelta(hours=services.settings.ingest.idempotency_retention_hours),
         work=work,
@@ -75,6 +81,15 @@ async def submit_incidents(
         payload = parse(IncidentIn, body, services=services, now=now)
         items = [payload]
 
+    endpoint = "POST /v1/incidents" + ("/batch" if batch else "")
+    if not services.database.is_sqlite:
+        outcome = await _append_on_postgres(
+            services, principal, items, batch=batch, endpoint=endpoint, payload=payload,
+            key=idempotency.check_key(idempotency_key), now=now,
+        )  # fmt: skip
+        if outcome is not None:
+            return outcome
+
     async def work(conn: AsyncConnection) -> idempotency.Outcome:
         ids = await store.append_incidents(
             conn,
@@ -84,11 +99,8 @@ async def submit_incidents(
             request_id=request_id.get(),
             batch_field="incidents" if batch else None,
         )
-        stamp = now.isoformat()
-        body = {"ids": ids, "received_at": stamp} if batch else {"id": ids[0], "received_at": stamp}
-        return idempotency.Outcome(201, body)
+        return idempotency.Outcome(201, _created(ids, batch=batch, now=now))
 
-    endpoint = "POST /v1/incidents" + ("/batch" if batch else "")
     return await _submit(
         services,
         principal,
@@ -98,6 +110,70 @@ async def submit_incidents(
         now=now,
         work=work,
     )
+
+
+def _created(ids: list[int], *, batch: bool, now: datetime) -> dict[str, Any]:
+    stamp = now.isoformat()
+    return {"ids": ids, "received_at": stamp} if batch else {"id": ids[0], "received_at": stamp}
+
+
+async def _append_on_postgres(
+    services: Services,
+    principal: Principal,
+    items: list[IncidentIn],
+    *,
+    batch: bool,
+    endpoint: str,
+    payload: BaseModel,
+    key: str | None,
+    now: datetime,
+) -> idempotency.Outcome | None:
+    """The one-statement append; None when the portable path must run instead (an expired
+    idempotency record has to be removed first, in the same transaction)."""
+    database = services.database
+    request_hash = ""
+    if key is not None:
+        request_hash = idempotency.fingerprint(endpoint, payload.model_dump(mode="json"))
+        async with database.read() as conn:
+            row = await idempotency.find(conn, principal.org_id or "", key)
+        if row is not None:
+            retention = timedelta(hours=services.settings.ingest.idempotency_retention_hours)
+            if row["created_at"] < now - retention:
+                return None
+            return idempotency.replay(row, request_hash)
+    async with database.engine.connect() as conn:
+        owned: dict[str, store.OwnedAsset] = {}
+        if any(item.affected_assets for item in items):
+            owned = await store.owned_assets(
+                conn, principal=principal, items=items,
+                batch_field="incidents" if batch else None,
+            )  # fmt: skip
+            await conn.rollback()
+        raw = (await conn.get_raw_connection()).driver_connection
+        try:
+            ids = await pg_append.append_incidents(
+                raw,
+                store.incident_rows(items, owned, principal=principal, now=now),
+                principal=principal,
+                now=now,
+                request_id=request_id.get(),
+                idempotency=(key, request_hash) if key is not None else None,
+                batch=batch,
+            )
+        except asyncpg.UniqueViolationError:
+            if key is None:
+                raise
+            async with database.read() as reader:
+                row = await idempotency.find(reader, principal.org_id or "", key)
+            if row is None:
+                raise
+            return idempotency.replay(row, request_hash)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            await conn.invalidate()
+            raise
+    for listener in services.report_listeners:
+        listener()
+    return idempotency.Outcome(201, _created(ids, batch=batch, now=now))
 
 
 async def submit_assets(
