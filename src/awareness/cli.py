@@ -109,21 +109,10 @@ def serve(
 
 
 def _run_server(settings: Settings, *, host: str, port: int) -> None:
-    import uvicorn
-
     from awareness.api.app import create_app
+    from awareness.api.server import serve as run
 
-    config = uvicorn.Config(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.server.shutdown_timeout_seconds),
-        proxy_headers=True,
-    )
-    log.info("serving", extra={"url": f"http://{host}:{port}/"})
-    uvicorn.Server(config).run()
+    run(create_app(settings), settings, host=host, port=port)
 
 
 @orgs_app.command("create")

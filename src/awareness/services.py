@@ -11,6 +11,7 @@ from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
 from awareness.clock import Clock, SystemClock
 from awareness.db.engine import Database, open_database
+from awareness.metrics import Metrics
 from awareness.notify import Notifier, open_notifier
 from awareness.settings import Settings
 
@@ -27,10 +28,17 @@ class Services:
     keys: KeyStore
     limiter: RateLimiter
     notifier: Notifier
+    metrics: Metrics = field(default_factory=Metrics)
     correlator: Correlator | None = None
     broadcaster: Broadcaster | None = None
     # Called after reports commit, so the correlator wakes at once instead of at its next poll.
     report_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def acknowledged(self, kind: str, count: int) -> None:
+        """Reports of `kind` are durable: count them and wake whoever waits for reports."""
+        self.metrics.counts.reports[kind] += count
+        for listener in self.report_listeners:
+            listener()
 
 
 def build_services(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import httpx
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from awareness.api.app import create_app
 from awareness.db.migrate import head_revision
-from tests.conftest import make_settings
+from tests.conftest import World, incident, make_settings, settle
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -58,3 +59,25 @@ async def test_openapi_documents_the_bodies(client: httpx.AsyncClient) -> None:
     assert body["content"]["application/json"]["schema"]["$ref"].endswith("/IncidentIn")
     assert "detected_at" in schema["components"]["schemas"]["IncidentIn"]["properties"]
     assert "Indicator" in schema["components"]["schemas"]
+
+
+async def test_metrics_count_what_happened(
+    client: httpx.AsyncClient, world: World, app: FastAPI
+) -> None:
+    for _ in range(2):
+        response = await client.post("/v1/incidents", json=incident(), headers=world.grid_north)
+        assert response.status_code == 201
+    await client.post("/v1/assets", json={"asset_id": "a"}, headers=world.grid_north)
+    await client.get("/v1/incidents/999", headers=world.grid_north)
+    await settle(app)
+    text = (await client.get("/metrics")).text
+    assert 'awareness_reports_ingested_total{kind="incident"} 2.0' in text
+    assert 'awareness_reports_ingested_total{kind="asset"} 1.0' in text
+    assert "awareness_reports_correlated_total 3.0" in text
+    assert "awareness_correlator_lag_reports 0.0" in text
+    assert "awareness_correlator_leader 1.0" in text
+    assert "awareness_feed_clients 0.0" in text
+    assert (
+        'awareness_http_request_duration_seconds_count{method="GET",'
+        'route="/v1/incidents/{incident_id}",status="404"} 1.0'
+    ) in text

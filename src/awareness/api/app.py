@@ -45,6 +45,7 @@ def create_app(
             database=services.database,
             clock=services.clock,
             on_events=lambda seq: notifier.notify(EVENTS, seq),
+            counts=services.metrics.counts,
         )
         notifier.listen(REPORTS, correlator.wake)
         services.correlator = correlator
@@ -100,7 +101,11 @@ def create_app(
         max_bytes=settings.limits.max_body_bytes,
         max_batch_bytes=settings.limits.max_batch_body_bytes,
     )
-    app.add_middleware(RequestContext, access_log=settings.log.access)
+    app.add_middleware(
+        RequestContext,
+        access_log=settings.log.access,
+        latency=services.metrics.request_seconds,
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -121,6 +121,7 @@ async def ack_warning(
     if view is None:
         raise NotFound(f"no warning {warning_id} in your scope")
     if seq is not None:
+        services.metrics.counts.events += 1
         services.notifier.notify(EVENTS, seq)
     return view
 

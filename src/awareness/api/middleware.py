@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from awareness.errors import PayloadTooLarge
@@ -28,9 +29,10 @@ class RequestContext:
     """Gives every request an id (the caller's `X-Request-ID` if sane), echoes it back, and
     writes one structured access line per request."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool, latency: Histogram | None = None):
         self.app = app
         self.access_log = access_log
+        self.latency = latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -52,6 +54,12 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            if self.latency is not None and scope["type"] == "http":
+                # The route's template, not the path: ids in paths would make every request
+                # a series of its own.
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.latency.labels(scope["method"], route, str(status)).observe(elapsed)
             if self.access_log and scope["type"] == "http":
                 state: dict[str, Any] = scope.get("state", {})
                 log.info(
@@ -60,7 +68,7 @@ class RequestContext:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(elapsed * 1000, 2),
                         "key_id": state.get("key_id"),
                     },
                 )

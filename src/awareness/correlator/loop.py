@@ -14,6 +14,7 @@ from awareness.clock import Clock
 from awareness.correlator.batch import BatchOutcome, run_batch, run_ticks
 from awareness.correlator.leader import Leadership, lead
 from awareness.db.engine import Database
+from awareness.metrics import Counts
 from awareness.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,14 @@ class Correlator:
         database: Database,
         clock: Clock,
         on_events: Callable[[int], None],
+        counts: Counts | None = None,
     ) -> None:
         self._settings = settings
         self._options = settings.correlator
         self._database = database
         self._clock = clock
         self._on_events = on_events
+        self._counts = counts or Counts()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stop = asyncio.Event()
@@ -72,7 +75,7 @@ class Correlator:
             try:
                 async with lead(self._database) as leadership:
                     if leadership is not None:
-                        self.is_leader = True
+                        self.is_leader = self._counts.leader = True
                         log.info("correlator leading")
                         await self._lead(leadership)
             except asyncio.CancelledError:
@@ -82,7 +85,7 @@ class Correlator:
             finally:
                 if self.is_leader:
                     log.info("correlator no longer leading")
-                self.is_leader = False
+                self.is_leader = self._counts.leader = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self._options.retry_seconds)
 
@@ -105,6 +108,8 @@ class Correlator:
             if not outcome.processed:
                 until = now - timedelta(seconds=self._options.tick_grace_seconds)
                 outcome = await run_ticks(conn, settings=self._settings, until=until, now=now)
+        self._counts.correlated += outcome.processed
+        self._counts.events += len(outcome.appended)
         if outcome.processed:
             log.debug("batch correlated", extra={"reports": outcome.processed})
         if outcome.appended:

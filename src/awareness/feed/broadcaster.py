@@ -44,7 +44,8 @@ class Closable(Protocol):
 
 @dataclass
 class FeedStats:
-    delivered: int = 0
+    offered: int = 0
+    sent: int = 0
     dropped_clients: int = 0
     events: int = 0
 
@@ -150,4 +151,4 @@ class Broadcaster:
             if text is None:
                 text = encoded[key] = audience.encode(event)
             subscriber.offer(event.seq, text)
-            self.stats.delivered += 1
+            self.stats.offered += 1

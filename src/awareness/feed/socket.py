@@ -112,7 +112,7 @@ async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcast
     try:
         await _replay(websocket, services, audience, after, connection)
         tasks = [
-            asyncio.create_task(_pump(websocket, queue, connection)),
+            asyncio.create_task(_pump(websocket, queue, connection, broadcaster)),
             asyncio.create_task(_listen(websocket, connection)),
             asyncio.create_task(
                 _heartbeat(queue, broadcaster, connection, options.keepalive_seconds)
@@ -180,7 +180,10 @@ async def _replay(
 
 
 async def _pump(
-    websocket: WebSocket, queue: asyncio.Queue[tuple[int | None, str]], connection: Connection
+    websocket: WebSocket,
+    queue: asyncio.Queue[tuple[int | None, str]],
+    connection: Connection,
+    broadcaster: Broadcaster,
 ) -> None:
     """The only sender once live: one client's slow socket blocks this task and no other."""
     try:
@@ -189,6 +192,7 @@ async def _pump(
             if seq is not None and seq <= connection.last_sent:
                 continue  # already sent by the replay
             await websocket.send_text(text)
+            broadcaster.stats.sent += 1
             if seq is not None:
                 connection.last_sent = seq
     except Exception:

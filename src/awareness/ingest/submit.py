@@ -42,6 +42,8 @@ async def _submit(
     idempotency_key: str | None,
     now: datetime,
     work: Callable[[AsyncConnection], Any],
+    kind: str,
+    count: int,
 ) -> idempotency.Outcome:
     assert principal.org_id is not None
     outcome = await idempotency.run_once(
@@ -59,8 +61,7 @@ async def _submit(
         work=work,
     )
     if not outcome.replayed:
-        for listener in services.report_listeners:
-            listener()
+        services.acknowledged(kind, count)
     return outcome
 
 
@@ -109,6 +110,8 @@ async def submit_incidents(
         idempotency_key=idempotency_key,
         now=now,
         work=work,
+        kind="incident",
+        count=len(items),
     )
 
 
@@ -171,8 +174,7 @@ async def _append_on_postgres(
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
             await conn.invalidate()
             raise
-    for listener in services.report_listeners:
-        listener()
+    services.acknowledged("incident", len(ids))
     return idempotency.Outcome(201, _created(ids, batch=batch, now=now))
 
 
@@ -223,6 +225,8 @@ async def submit_assets(
         idempotency_key=idempotency_key,
         now=now,
         work=work,
+        kind="asset",
+        count=len(items),
     )
 
 
