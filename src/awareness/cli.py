@@ -205,6 +205,47 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="KEY_ID")]) -> Non
 
 
 @app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    database: Annotated[
+        Path | None, typer.Option(help="SQLite file to use instead of a fresh temporary one")
+    ] = None,
+    speed: Annotated[float, typer.Option(min=0.1, max=100, help="play the scenario faster")] = 1.0,
+    seed: Annotated[int, typer.Option(help="another cast and scenario")] = 7,
+) -> None:
+    """Serve a live demo: operators across the sectors with real products, and a scenario of
+    noise, a coordinated campaign against one sector and calm, streamed until stopped."""
+    import tempfile
+
+    from awareness.demo.run import demo_settings, run_demo
+
+    settings = _settings()
+    # The demo talks on standard output; only problems go to the log.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    fresh = None
+    if database is None:
+        fresh = Path(tempfile.mkdtemp(prefix="awareness-demo-"))
+        database = fresh / "demo.db"
+    settings = demo_settings(
+        settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{database.resolve()}"})
+    )
+    try:
+        asyncio.run(
+            run_demo(
+                settings,
+                host=host or settings.server.host,
+                port=port or settings.server.port,
+                speed=speed,
+                seed=seed,
+                fresh=fresh,
+            )
+        )
+    except KeyboardInterrupt:
+        typer.echo("demo stopped")
+
+
+@app.command()
 def rescore(
     config: Annotated[
         Path | None, typer.Option(help="another configuration directory to backtest")
