@@ -204,6 +204,32 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="KEY_ID")]) -> Non
     typer.echo(f"key {key_id} revoked")
 
 
+@app.command("settings")
+def show_settings(
+    reference: Annotated[
+        bool, typer.Option("--reference", help="every setting as a Markdown table")
+    ] = False,
+) -> None:
+    """Print the effective settings (the database password hidden), or their reference."""
+    if reference:
+        from awareness.reference import markdown
+
+        typer.echo(markdown(), nl=False)
+        return
+    settings = _settings()
+    shown = settings.model_dump(mode="json", exclude={"scoring", "sectors"})
+    shown["database_url"] = _hide_password(settings.effective_database_url)
+    import json
+
+    typer.echo(json.dumps(shown, indent=2))
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 @app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     CAMPAIGN_IP,
@@ -24,6 +23,7 @@ from tests.browser.conftest import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 CONTRAST_OF_BADGES = """() => {
