@@ -7,8 +7,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
+from starlette.requests import ClientDisconnect
 
 from awareness import errors
 from awareness.errors import AwarenessError, FieldError
@@ -65,7 +66,14 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _client_gone(_request: Request, _exc: Exception) -> Response:
+    # The client hung up before its body arrived: nothing was stored and nobody is listening.
+    log.info("client disconnected before the request was read")
+    return Response(status_code=499)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(AwarenessError, _domain)
     app.add_exception_handler(RequestValidationError, _request_validation)
     for kind in (
