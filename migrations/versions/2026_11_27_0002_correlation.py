@@ -138,6 +138,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.String(200)),
     )
     op.create_index("ix_warnings_seq", "warnings", ["seq"])
+    op.create_index("ix_warnings_campaign_id", "warnings", ["campaign_id"])
     op.create_table(
         "events",
         sa.Column("seq", _id(), primary_key=True, autoincrement=True),
@@ -149,6 +150,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_TIME, nullable=False),
         sqlite_autoincrement=True,
     )
+    op.create_index("ix_events_sector_seq", "events", ["sector", "seq"])
     op.create_table(
         "event_sectors",
         sa.Column("sector", sa.String(64), primary_key=True),

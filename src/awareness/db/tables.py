@@ -318,6 +318,7 @@ warnings = sa.Table(
     sa.Column("acknowledged_at", UTCDateTime),
     sa.Column("acknowledged_by", sa.String(200)),
     sa.Index("ix_warnings_seq", "seq"),
+    sa.Index("ix_warnings_campaign_id", "campaign_id"),
 )
 
 # The event log the feed reads: every level change, warning and acknowledgement, with a
@@ -333,6 +334,8 @@ events = sa.Table(
     sa.Column("warning_id", sa.BigInteger, sa.ForeignKey("warnings.id")),
     sa.Column("data", JSONValue, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # A sector's level history (the sector view) reads this, newest first.
+    sa.Index("ix_events_sector_seq", "sector", "seq"),
     sqlite_autoincrement=True,
 )
 
