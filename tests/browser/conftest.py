@@ -1,8 +1,10 @@
 """Browser tests: Debian's `chromium`, driven by Playwright, against a real `awareness serve`
 process on SQLite in a temporary directory.
 
-Without /usr/bin/chromium every browser test is skipped (`apt-get install chromium` enables
-them); with `AWARENESS_REQUIRE_BROWSER=1` a missing browser is a failure instead."""
+Without /usr/bin/chromium (or `AWARENESS_CHROMIUM`) every browser test is skipped
+(`apt-get install chromium` enables them); with `AWARENESS_REQUIRE_BROWSER=1` a missing browser
+is a failure instead. Screenshots go to tests/artifacts/; `AWARENESS_UPDATE_DOCS_SCREENSHOT=1`
+also refreshes docs/board.png."""
 
 from __future__ import annotations
 

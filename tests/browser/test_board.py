@@ -105,6 +105,7 @@ def test_sign_in_lists_every_sector_and_signs_out(service: Service, open_board) 
         pytest.fail("the first tile is not reachable with Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+    board.shot("keyboard-focus")
     page.keyboard.press("Enter")
     expect(page.locator("#sector-dialog")).to_be_visible()
     expect(page.locator("#sector-dialog .why")).to_be_visible()
@@ -128,6 +129,7 @@ def test_campaign_appears_live_and_acknowledgement_reaches_other_boards(
     alice = open_board(service.url, service.key("supervisor", name="Alice"))
     bob = open_board(service.url, service.key("supervisor", name="Bob"))
     expect(alice.page.locator("#campaigns-list li")).to_have_count(0)
+    alice.page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     last = make_campaign(service, ("energy", "energy", "water"))
     service.report(last, severe(indicators=[{"type": "ipv4", "value": CAMPAIGN_IP}]))
@@ -154,6 +156,7 @@ def test_campaign_appears_live_and_acknowledgement_reaches_other_boards(
     ids = alice.page.locator("li.warning").evaluate_all("els => els.map(e => e.dataset.id)")
     assert len(ids) == len(set(ids)) > 0
     expect(alice.page.locator("#seq-status")).to_contain_text("up to date")
+    assert alice.page.evaluate("window.__sameDocument") is True
     alice.shot("campaign-acknowledged")
     bob.shot("campaign-acknowledged-other-board")
 
@@ -312,6 +315,7 @@ def test_reconnects_after_restart_and_shows_what_happened_meanwhile(
     energy = page.locator('.tile[data-sector="energy"]')
     expect(energy).to_have_attribute("data-level", "none")
     seq_before = int(page.locator("#seq-status").get_attribute("data-seq") or 0)
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     service.stop()
     expect(banner).to_be_visible(timeout=5000)
@@ -346,7 +350,10 @@ def test_reconnects_after_restart_and_shows_what_happened_meanwhile(
     notice = page.locator("#notice")
     expect(notice).to_contain_text("Reconnected")
     expect(notice).to_contain_text(f"resuming after seq {seq_before}")
-    expect(notice).to_contain_text("caught up on")
+    # Counted as they were replayed: level changes and warnings that happened meanwhile.
+    expect(notice).to_contain_text(re.compile(r"caught up on \d+ events"))
+    expect(notice).to_contain_text("level change")
+    expect(notice).to_contain_text(re.compile(r"\d+ warnings?\b"))
     expect(energy).to_have_attribute("data-level", "red", timeout=5000)
     missed = warning_items(board, sector="energy").filter(has_text="none to orange")
     expect(missed).to_have_count(1)
@@ -356,6 +363,7 @@ def test_reconnects_after_restart_and_shows_what_happened_meanwhile(
     ids = page.locator("li.warning").evaluate_all("els => els.map(e => e.dataset.id)")
     assert len(ids) == len(set(ids)), "a warning is shown twice"
     expect(page.locator("#seq-status")).to_contain_text("up to date")
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
     board.shot("reconnected")
     board.assert_clean(*OFFLINE)
 

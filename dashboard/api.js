@@ -1,0 +1,62 @@
+// HTTP calls to the service with the signed-in key; errors keep the server's own words.
+
+export class ApiError extends Error {
+  constructor(status, body, fallback) {
+    const detail = body && typeof body.detail === "string" ? body.detail : fallback;
+    super(detail);
+    this.status = status; // 0: the service could not be reached
+    this.body = body;
+    this.fieldErrors = Array.isArray(body?.errors) ? body.errors : [];
+    this.retryAfter = null;
+  }
+}
+
+export function createApi(key) {
+  async function call(method, path, body, headers = {}) {
+    const init = {
+      method,
+      headers: { Authorization: `Bearer ${key}`, Accept: "application/json", ...headers },
+      cache: "no-store",
+    };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch {
+      throw new ApiError(0, null, "the service cannot be reached");
+    }
+    let data = null;
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const error = new ApiError(response.status, data, `HTTP ${response.status}`);
+      error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+      throw error;
+    }
+    return data;
+  }
+  return {
+    get: (path) => call("GET", path),
+    post: (path, body, headers) => call("POST", path, body, headers),
+  };
+}
+
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    for (const item of [value].flat()) {
+      if (item !== undefined && item !== null && item !== "") search.append(name, String(item));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

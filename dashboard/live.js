@@ -1,0 +1,169 @@
+// Keeps the store current: a snapshot over HTTP once the feed is subscribed, then frames;
+// after a reconnection only what was missed is replayed by the feed (no reload).
+import { query } from "./api.js";
+import { Feed } from "./feed.js";
+import { throttle } from "./format.js";
+
+const PERIODIC_MS = 30_000; // scores decay and grow without level changes: refresh now and then
+const SNAPSHOT_FALLBACK_MS = 5_000;
+
+export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAuthFailure }) {
+  let snapshotReady = false;
+  let loading = null;
+  let buffered = [];
+  let catchUp = null; // what the last reconnection replayed
+  const timers = [];
+
+  let sectorsAsked = 0;
+  let sectorsApplied = 0;
+  const refreshSectors = throttle(async () => {
+    const asked = ++sectorsAsked;
+    try {
+      const { items } = await api.get("/v1/sectors");
+      if (asked < sectorsApplied) return; // a later answer is already shown
+      sectorsApplied = asked;
+      store.setSectors(items);
+    } catch (error) {
+      if (error.status === 401) onAuthFailure(error);
+    }
+  }, 1000);
+
+  // A replay arrives in a burst: the notice (a live region) is rewritten 4 times a second at most.
+  const showCatchUp = throttle(() => catchUp && onNotice(reconnectNotice(catchUp)), 250);
+
+  const refreshCampaigns = throttle(async () => {
+    if (!caps.campaigns) return;
+    try {
+      store.setCampaigns((await api.get(`/v1/campaigns${query({ active: true })}`)).items);
+    } catch (error) {
+      if (error.status === 401) onAuthFailure(error);
+    }
+  }, 1000);
+
+  async function loadSnapshot() {
+    if (loading) return loading;
+    snapshotReady = false;
+    loading = (async () => {
+      try {
+        const [sectors, warnings, campaigns] = await Promise.all([
+          api.get("/v1/sectors"),
+          api.get(`/v1/warnings${query({ order: "desc", limit: 200 })}`),
+          caps.campaigns ? api.get(`/v1/campaigns${query({ active: true })}`) : { items: [] },
+        ]);
+        store.setSectors(sectors.items);
+        store.resetWarnings(warnings.items);
+        store.setCampaigns(campaigns.items);
+        snapshotReady = true;
+        const pending = buffered;
+        buffered = [];
+        for (const [frame, meta] of pending) apply(frame, meta);
+      } catch (error) {
+        if (error.status === 401) onAuthFailure(error);
+        else timers.push(setTimeout(() => feed.state === "live" && loadSnapshot(), 2000));
+      } finally {
+        loading = null;
+      }
+    })();
+    return loading;
+  }
+
+  function apply(frame, meta) {
+    const data = frame.data || {};
+    if (meta.replayed && catchUp) {
+      catchUp.count += 1;
+      catchUp.types[frame.type] = (catchUp.types[frame.type] || 0) + 1;
+      showCatchUp();
+    }
+    switch (frame.type) {
+      case "warning":
+        store.upsertWarning(data, meta.replayed ? "replayed" : "live");
+        if (data.kind === "campaign") refreshCampaigns();
+        onAlert?.(data, meta);
+        break;
+      case "sector_level":
+        store.applySectorLevel(data);
+        refreshSectors();
+        refreshCampaigns();
+        break;
+      case "ack":
+        store.applyAck(data);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const feed = new Feed({
+    api,
+    onStatus,
+    onAuthFailure,
+    onFrame(frame, meta) {
+      if (snapshotReady) apply(frame, meta);
+      else buffered.push([frame, meta]);
+    },
+    onConnected({ resumed, downSince, now, after, head }) {
+      if (!resumed || !snapshotReady) {
+        catchUp = null;
+        loadSnapshot();
+        return;
+      }
+      catchUp = { at: now, downFor: downSince ? now - downSince : 0, after, head, count: 0,
+                  types: {} }; // prettier-ignore
+      onNotice(reconnectNotice(catchUp));
+      refreshSectors();
+      refreshCampaigns();
+    },
+    onGap(frame) {
+      onNotice({
+        kind: "gap",
+        text: `Some events are no longer kept by the service (${frame.detail || "gap"}); the board was reloaded.`,
+      });
+      loadSnapshot();
+    },
+  });
+
+  feed.start();
+  timers.push(
+    setTimeout(() => {
+      if (!snapshotReady && !loading) loadSnapshot();
+    }, SNAPSHOT_FALLBACK_MS),
+  );
+  const periodic = setInterval(() => {
+    if (feed.state !== "live") return;
+    refreshSectors();
+    refreshCampaigns();
+  }, PERIODIC_MS);
+
+  return {
+    feed,
+    store,
+    refreshSectors,
+    stop() {
+      feed.stop();
+      clearInterval(periodic);
+      refreshSectors.cancel();
+      refreshCampaigns.cancel();
+      showCatchUp.cancel();
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
+
+function reconnectNotice(c) {
+  const when = new Date(c.at).toLocaleTimeString();
+  const parts = [];
+  const names = { warning: ["warning", "warnings"], sector_level: ["level change", "level changes"],
+                  ack: ["acknowledgement", "acknowledgements"] }; // prettier-ignore
+  for (const [type, n] of Object.entries(c.types)) {
+    const [one, many] = names[type] || [type, type];
+    parts.push(`${n} ${n === 1 ? one : many}`);
+  }
+  const missed = c.count
+    ? `caught up on ${c.count} event${c.count === 1 ? "" : "s"} that happened meanwhile (${parts.join(", ")}), marked “while offline” below`
+    : "nothing was missed meanwhile";
+  const down = c.downFor ? ` after ${Math.max(1, Math.round(c.downFor / 1000))} s without the feed` : "";
+  return {
+    kind: "reconnected",
+    text: `Reconnected at ${when}${down}, resuming after seq ${c.after}: ${missed}.`,
+  };
+}

@@ -1,0 +1,132 @@
+// The board's local state: sectors, warnings and campaigns. Frames are applied here, so
+// nothing is fetched again for every event; views listen for "sectors", "warnings" and
+// "campaigns".
+
+const KEEP_WARNINGS = 500;
+
+export class Store extends EventTarget {
+  constructor() {
+    super();
+    this.sectors = new Map();
+    this.warnings = new Map();
+    this.campaigns = [];
+    this.pendingAcks = new Map(); // acknowledgements of warnings not loaded (yet)
+    this.marks = new Map(); // warning id -> "live" | "replayed"
+  }
+
+  emit(topic, detail = {}) {
+    this.dispatchEvent(new CustomEvent(topic, { detail }));
+  }
+
+  setSectors(items) {
+    for (const item of items) {
+      const current = this.sectors.get(item.sector);
+      const frameAt = current?.frameAt ? Date.parse(current.frameAt) : null;
+      const restAt = item.updated_at ? Date.parse(item.updated_at) : null;
+      if (frameAt !== null && (restAt === null || frameAt > restAt)) {
+        // A level change arrived after the state this answer was read from.
+        this.sectors.set(item.sector, {
+          ...item,
+          level: current.level,
+          score: current.score,
+          frameAt: current.frameAt,
+        });
+      } else {
+        this.sectors.set(item.sector, { ...item });
+      }
+    }
+    this.emit("sectors", { changed: null });
+  }
+
+  applySectorLevel(data) {
+    const current = this.sectors.get(data.sector) || { sector: data.sector, trend: [] };
+    this.sectors.set(data.sector, {
+      ...current,
+      level: data.level,
+      score: data.score,
+      updated_at: data.at,
+      level_since: data.at,
+      frameAt: data.at,
+    });
+    this.emit("sectors", { changed: data.sector, previous: data.previous_level });
+  }
+
+  resetWarnings(items) {
+    this.warnings = new Map();
+    this.mergeWarnings(items);
+  }
+
+  mergeWarnings(items) {
+    for (const warning of items) this.put(warning);
+    this.trim();
+    this.emit("warnings", {});
+  }
+
+  upsertWarning(warning, mark) {
+    const known = this.warnings.has(warning.id);
+    this.put(warning);
+    if (mark && !known) {
+      this.marks.set(warning.id, mark);
+      if (mark === "live") {
+        // "new" for a minute; "while offline" stays until the page is left.
+        setTimeout(() => {
+          if (this.marks.get(warning.id) !== "live") return;
+          this.marks.delete(warning.id);
+          this.emit("warnings", {});
+        }, 60_000);
+      }
+    }
+    this.trim();
+    this.emit("warnings", { added: known ? null : warning });
+  }
+
+  put(warning) {
+    const current = this.warnings.get(warning.id);
+    const next = { ...warning };
+    if (current?.acknowledged_at && !next.acknowledged_at) {
+      next.acknowledged_at = current.acknowledged_at;
+      next.acknowledged_by = current.acknowledged_by;
+    }
+    const ack = this.pendingAcks.get(warning.id);
+    if (ack && !next.acknowledged_at) {
+      next.acknowledged_at = ack.acknowledged_at;
+      next.acknowledged_by = ack.acknowledged_by;
+    }
+    this.pendingAcks.delete(warning.id);
+    this.warnings.set(warning.id, next);
+  }
+
+  applyAck(data) {
+    const warning = this.warnings.get(data.warning_id);
+    if (!warning) {
+      this.pendingAcks.set(data.warning_id, data);
+      return;
+    }
+    if (warning.acknowledged_at) return;
+    this.warnings.set(data.warning_id, {
+      ...warning,
+      acknowledged_at: data.acknowledged_at,
+      acknowledged_by: data.acknowledged_by,
+    });
+    this.emit("warnings", { acked: data.warning_id });
+  }
+
+  trim() {
+    if (this.warnings.size <= KEEP_WARNINGS) return;
+    const oldest = [...this.warnings.values()].sort((a, b) => a.seq - b.seq);
+    for (const warning of oldest.slice(0, this.warnings.size - KEEP_WARNINGS)) {
+      this.warnings.delete(warning.id);
+      this.marks.delete(warning.id);
+    }
+  }
+
+  newestFirst() {
+    return [...this.warnings.values()].sort((a, b) => b.seq - a.seq);
+  }
+
+  setCampaigns(items) {
+    const same = JSON.stringify(items) === JSON.stringify(this.campaigns);
+    this.campaigns = items;
+    if (!same) this.emit("campaigns", {});
+  }
+}

@@ -1,0 +1,80 @@
+// Sector tiles: name, level as a word and a colour, score, 24-hour trend, age of the data.
+import { h, replace } from "./dom.js";
+import { LEVELS, age, levelBadge, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
+
+export function mountTiles(container, store, { onOpen, only = null, compact = false }) {
+  const summary = h("p", { class: "level-summary", id: "level-summary" });
+  const list = h("ul", { class: `tiles${compact ? " compact" : ""}`, id: "tiles",
+                         "aria-label": "Sectors" }); // prettier-ignore
+  container.append(summary, list);
+  const tiles = new Map();
+
+  function visible() {
+    return [...store.sectors.values()].filter((s) => !only || only.includes(s.sector));
+  }
+
+  function render(event) {
+    const sectors = visible();
+    const changed = event?.detail?.changed;
+    for (const sector of sectors) {
+      let entry = tiles.get(sector.sector);
+      if (!entry) {
+        const button = h("button", { type: "button", class: "tile", "data-sector": sector.sector,
+                                     onclick: () => onOpen(sector.sector) }); // prettier-ignore
+        entry = { item: h("li", {}, button), button, key: "" };
+        tiles.set(sector.sector, entry);
+      }
+      const key = JSON.stringify([sector.level, sector.score, sector.updated_at, sector.trend]);
+      if (key !== entry.key) {
+        fill(entry.button, sector);
+        entry.key = key;
+      }
+      if (changed === sector.sector) flash(entry.button);
+    }
+    // Keep the configured order; append any new tile at its place.
+    sectors.forEach((sector, index) => {
+      const el = tiles.get(sector.sector).item;
+      if (list.children[index] !== el) list.insertBefore(el, list.children[index] || null);
+    });
+    renderSummary(sectors);
+  }
+
+  function renderSummary(sectors) {
+    const counts = Object.fromEntries(LEVELS.map((l) => [l, 0]));
+    for (const s of sectors) counts[s.level] = (counts[s.level] || 0) + 1;
+    const parts = [...LEVELS].reverse().filter((l) => counts[l]);
+    replace(
+      summary,
+      `${sectors.length} sector${sectors.length === 1 ? "" : "s"}: `,
+      ...parts.flatMap((l, i) => [i ? ", " : "", levelBadge(l, "small"), ` ${counts[l]}`]),
+    );
+  }
+
+  store.addEventListener("sectors", render);
+  render();
+  return { dispose: () => store.removeEventListener("sectors", render) };
+}
+
+function fill(button, sector) {
+  const level = LEVELS.includes(sector.level) ? sector.level : "none";
+  button.dataset.level = level;
+  button.className = `tile level-${level}`;
+  const name = sectorName(sector.sector);
+  replace(
+    button,
+    h("span", { class: "tile-name" }, name),
+    h("span", { class: "tile-level" }, levelBadge(level),
+      h("span", { class: "tile-score" }, "score ", h("strong", {}, score(sector.score)))), // prettier-ignore
+    sparkline(sector.trend, trendLabel(sector.trend)),
+    h("span", { class: "tile-age" }, sector.updated_at ? age(sector.updated_at, "updated ") : "no reports yet"),
+    h("span", { class: "visually-hidden" }, `. Show why ${name} is ${level}.`),
+  );
+  button.title = `Why is ${name} ${level}?`;
+  button.dataset.rank = String(rank(level));
+}
+
+function flash(el) {
+  el.classList.remove("changed");
+  void el.offsetWidth; // restart the animation
+  el.classList.add("changed");
+}

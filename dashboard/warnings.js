@@ -1,0 +1,189 @@
+// The live warning list, newest first: filters by sector and kind, acknowledgement, and who
+// acknowledged. Items are kept by id, so a live update never steals the keyboard focus.
+import { query } from "./api.js";
+import { h, replace } from "./dom.js";
+import { KINDS, age, clock, levelBadge, sectorName } from "./format.js";
+
+const PAGE = 25;
+
+export function mountWarnings(container, store, options) {
+  const { api, caps, mode = "board", only = null, onOpenSector, orgId = null } = options;
+  const idBase = `warnings-${mode}`;
+  const sectorSelect = h("select", { id: `${idBase}-sector`, name: "sector" },
+    h("option", { value: "" }, "All sectors")); // prettier-ignore
+  const kindSelect = h("select", { id: `${idBase}-kind`, name: "kind" },
+    h("option", { value: "" }, "All kinds"),
+    Object.entries(KINDS).map(([k, label]) => h("option", { value: k }, label))); // prettier-ignore
+  const openOnly = h("input", { type: "checkbox", id: `${idBase}-open`, name: "open" });
+  const filters = h("div", { class: "filters", role: "group", "aria-label": "Filter warnings" },
+    h("span", { class: "field-inline" }, h("label", { for: sectorSelect.id }, "Sector"), sectorSelect),
+    h("span", { class: "field-inline" }, h("label", { for: kindSelect.id }, "Kind"), kindSelect),
+    h("span", { class: "field-inline" }, openOnly, h("label", { for: openOnly.id }, "Unacknowledged only")),
+  ); // prettier-ignore
+  const count = h("p", { class: "muted count", id: `${idBase}-count` });
+  const list = h("ol", { class: `warnings ${mode}`, id: `${idBase}-list`, "aria-labelledby": options.labelledBy });
+  const empty = h("p", { class: "empty", hidden: true }, "No warnings.");
+  let shownCount = PAGE;
+  const more = h("button", { type: "button", class: "secondary more", hidden: true,
+    onclick: () => { shownCount += PAGE; render(); } }); // prettier-ignore
+  container.append(filters, count, list, more, empty);
+
+  const items = new Map(); // id -> { el, key }
+
+  function wanted() {
+    const sector = sectorSelect.value;
+    const kind = kindSelect.value;
+    let all = store.newestFirst().filter(
+      (w) =>
+        (!sector || w.sector === sector || (w.sectors || []).includes(sector)) &&
+        (!kind || w.kind === kind) &&
+        (!openOnly.checked || !w.acknowledged_at),
+    );
+    if (mode === "operator") {
+      // Exposure warnings first: they name something the organization runs.
+      all = [...all.filter((w) => w.kind === "exposure"), ...all.filter((w) => w.kind !== "exposure")];
+    }
+    return all;
+  }
+
+  function render() {
+    const all = wanted();
+    const shown = all.slice(0, shownCount);
+    const keep = new Set(shown.map((w) => w.id));
+    for (const [id, entry] of items) {
+      if (!keep.has(id)) {
+        entry.el.remove();
+        items.delete(id);
+      }
+    }
+    shown.forEach((warning, index) => {
+      let entry = items.get(warning.id);
+      const key = `${warning.acknowledged_at}|${warning.level}|${store.marks.get(warning.id)}`;
+      if (!entry) {
+        entry = { el: h("li", {}), key: null };
+        items.set(warning.id, entry);
+      }
+      if (entry.key !== key) {
+        const hadFocus = entry.el.contains(document.activeElement);
+        fill(entry.el, warning);
+        entry.key = key;
+        if (hadFocus) entry.el.querySelector(".ack-status, .ack-button")?.focus();
+      }
+      if (list.children[index] !== entry.el) list.insertBefore(entry.el, list.children[index] || null);
+    });
+    const total = store.warnings.size;
+    const open = [...store.warnings.values()].filter((w) => !w.acknowledged_at).length;
+    const matching = all.length === total ? `${total}` : `${all.length} of ${total}`;
+    count.textContent = `${matching} warning${total === 1 ? "" : "s"} (${open} unacknowledged), newest first`;
+    empty.hidden = shown.length > 0;
+    more.hidden = all.length <= shown.length;
+    more.textContent = `Show ${Math.min(PAGE, all.length - shown.length)} older`;
+  }
+
+  function fill(li, w) {
+    const mark = store.marks.get(w.id);
+    li.className = `warning level-${w.level}${w.acknowledged_at ? " acknowledged" : ""}${mark ? ` ${mark}` : ""}`;
+    li.dataset.id = String(w.id);
+    li.dataset.seq = String(w.seq);
+    li.dataset.kind = w.kind;
+    li.dataset.sector = w.sector;
+    const titleId = `${idBase}-title-${w.id}`;
+    const others = (w.sectors || []).filter((s) => s !== w.sector);
+    const sectorButton = h("button", { type: "button", class: "link",
+      onclick: () => onOpenSector?.(w.sector) }, sectorName(w.sector)); // prettier-ignore
+    replace(
+      li,
+      h("div", { class: "w-head" },
+        levelBadge(w.level),
+        h("span", { class: `kind kind-${w.kind}` }, KINDS[w.kind] || w.kind),
+        onOpenSector ? sectorButton : h("span", {}, sectorName(w.sector)),
+        others.length ? h("span", { class: "muted" }, `also ${others.map(sectorName).join(", ")}`) : null,
+        w.target_orgs && orgId && w.target_orgs.includes(orgId)
+          ? h("span", { class: "tag" }, "addressed to you") : null,
+        mark === "replayed" ? h("span", { class: "tag" }, "while offline") : null,
+        mark === "live" ? h("span", { class: "tag tag-new" }, "new") : null,
+      ), // prettier-ignore
+      h("p", { class: "w-title", id: titleId }, w.title),
+      w.kind === "exposure" && orgId && w.evidence?.matches?.[orgId]
+        ? h("p", { class: "w-assets" }, "Your assets involved: ",
+            h("strong", {}, w.evidence.matches[orgId].join(", "))) : null, // prettier-ignore
+      h("div", { class: "w-foot" },
+        h("span", { class: "muted" }, h("time", { datetime: w.created_at }, clock(w.created_at)),
+          " (", age(w.created_at), `) · #${w.id} · seq ${w.seq}`),
+        ackArea(w, titleId),
+      ), // prettier-ignore
+    );
+  }
+
+  function ackArea(w, titleId) {
+    if (w.acknowledged_at) {
+      return h("span", { class: "ack-status", tabindex: "-1" },
+        "✓ Acknowledged by ", h("strong", {}, w.acknowledged_by || "someone"),
+        ` at ${clock(w.acknowledged_at)}`); // prettier-ignore
+    }
+    if (!caps.acknowledge) return h("span", { class: "ack-none" }, "Not acknowledged yet");
+    const error = h("span", { class: "field-error", role: "alert" });
+    const button = h("button", { type: "button", class: "ack-button", "aria-describedby": titleId },
+      "Acknowledge"); // prettier-ignore
+    let busy = false;
+    button.addEventListener("click", async () => {
+      if (busy) return;
+      busy = true; // not `disabled`: a disabled button would drop the keyboard focus
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = "Acknowledging…";
+      error.textContent = "";
+      try {
+        const view = await api.post(`/v1/warnings/${w.id}/ack`);
+        store.upsertWarning(view);
+      } catch (e) {
+        busy = false;
+        button.removeAttribute("aria-disabled");
+        button.textContent = "Acknowledge";
+        error.textContent = `Not acknowledged: ${e.message}`;
+      }
+    });
+    return h("span", { class: "ack" }, button, " ", error);
+  }
+
+  async function backfill() {
+    // The store holds the newest warnings; a filter may want older ones too.
+    const sector = sectorSelect.value;
+    const kind = kindSelect.value;
+    if (!sector && !kind && !openOnly.checked) return;
+    try {
+      const page = await api.get(`/v1/warnings${query({ order: "desc", limit: 100, sector, kind,
+        acknowledged: openOnly.checked ? "false" : "" })}`); // prettier-ignore
+      store.mergeWarnings(page.items);
+    } catch {
+      /* the list still shows what is known */
+    }
+  }
+
+  if (only && only.length === 1) sectorSelect.parentElement.hidden = true;
+  for (const control of [sectorSelect, kindSelect, openOnly]) {
+    control.addEventListener("change", () => {
+      shownCount = PAGE;
+      render();
+      backfill();
+    });
+  }
+  function sectorOptions() {
+    // The sectors come with the first snapshot; the filter lists them once they are known.
+    const names = [...store.sectors.keys()].filter((s) => !only || only.includes(s));
+    if (sectorSelect.options.length - 1 === names.length) return;
+    const chosen = sectorSelect.value;
+    replace(sectorSelect, h("option", { value: "" }, "All sectors"),
+      names.map((s) => h("option", { value: s, selected: s === chosen }, sectorName(s)))); // prettier-ignore
+  }
+
+  store.addEventListener("warnings", render);
+  store.addEventListener("sectors", sectorOptions);
+  sectorOptions();
+  render();
+  return {
+    dispose: () => {
+      store.removeEventListener("warnings", render);
+      store.removeEventListener("sectors", sectorOptions);
+    },
+  };
+}
