@@ -37,7 +37,12 @@ async def test_live_delivery(
     feed, socket = await open_feed(live, world.energy_responder)
     async with socket:
         connected = await feed.frame()
-        assert connected == {"type": "connected", "seq": 0, "oldest": None}
+        assert connected == {
+            "type": "connected",
+            "seq": 0,
+            "oldest": None,
+            "keepalive_seconds": 0.3,
+        }
         await _severe(client, world.grid_north, clock)
         frames = await feed.events(2)
         assert [f["type"] for f in frames] == ["sector_level", "warning"]

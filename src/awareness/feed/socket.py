@@ -111,6 +111,9 @@ async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcast
     tasks: list[asyncio.Task[None]] = []
     try:
         await _replay(websocket, services, audience, after, connection)
+        # A heartbeat right away says where the head is now that the replay is over.
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue is cut by the pump anyway
+            queue.put_nowait((None, _dump({"type": "heartbeat", "seq": broadcaster.last_seen})))
         tasks = [
             asyncio.create_task(_pump(websocket, queue, connection, broadcaster)),
             asyncio.create_task(_listen(websocket, connection)),
@@ -146,7 +149,10 @@ async def _replay(
     async with services.database.read() as conn:
         newest = await head(conn)
         first = await oldest(conn)
-    await websocket.send_text(_dump({"type": "connected", "seq": newest, "oldest": first}))
+    keepalive = services.settings.feed.keepalive_seconds
+    await websocket.send_text(
+        _dump({"type": "connected", "seq": newest, "oldest": first, "keepalive_seconds": keepalive})
+    )
     if after is None:
         connection.last_sent = newest
         return
