@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("sector", sa.String(64), nullable=False),
         sa.Column("warning_id", sa.BigInteger, sa.ForeignKey("warnings.id")),
         sa.Column("data", _json(), nullable=False),
+        sa.Column("audience", _json(), nullable=False),
         sa.Column("created_at", UTC_TIME, nullable=False),
         sqlite_autoincrement=True,
     )

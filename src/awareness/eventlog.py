@@ -4,7 +4,6 @@ may see it. Appends take one lock, so `seq` order is commit order: a reader that
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,18 +64,25 @@ class EventWriter:
         warning_id: int | None = None,
     ) -> int:
         await self.lock()
+        concerned = sorted({sector, *sectors})
+        targets = sorted(set(targets))
         result = await self._conn.execute(
             events.insert()
             .values(
-                type=type, kind=kind, sector=sector, warning_id=warning_id, data=data, created_at=at
+                type=type,
+                kind=kind,
+                sector=sector,
+                warning_id=warning_id,
+                data=data,
+                audience={"sectors": concerned, "targets": targets},
+                created_at=at,
             )
             .returning(events.c.seq)
         )
         seq: int = result.scalar_one()
         await self._conn.execute(
-            event_sectors.insert(), [{"sector": s, "seq": seq} for s in sorted({sector, *sectors})]
+            event_sectors.insert(), [{"sector": s, "seq": seq} for s in concerned]
         )
-        targets = sorted(set(targets))
         if targets:
             await self._conn.execute(
                 event_targets.insert(), [{"org_id": org, "seq": seq} for org in targets]
@@ -166,36 +172,21 @@ async def read_after(
 
 
 async def read_for_fanout(conn: AsyncConnection, *, after: int, limit: int) -> list[Event]:
-    """Every event after `after`, with the sectors and organizations it concerns, for the
-    broadcaster to decide per client in memory."""
-    found = await read_after(conn, after=after, limit=limit)
-    if not found:
-        return found
-    seqs = [event.seq for event in found]
-    sectors: dict[int, set[str]] = defaultdict(set)
-    query = sa.select(event_sectors.c.seq, event_sectors.c.sector).where(
-        event_sectors.c.seq.in_(seqs)
-    )
-    for row in await conn.execute(query):
-        sectors[row.seq].add(row.sector)
-    targets: dict[int, set[str]] = defaultdict(set)
-    query = sa.select(event_targets.c.seq, event_targets.c.org_id).where(
-        event_targets.c.seq.in_(seqs)
-    )
-    for row in await conn.execute(query):
-        targets[row.seq].add(row.org_id)
+    """Every event after `after`, with the sectors and organizations it concerns, in one query,
+    for the broadcaster to decide per client in memory."""
+    query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
     return [
         Event(
-            e.seq,
-            e.type,
-            e.kind,
-            e.sector,
-            e.data,
-            e.created_at,
-            frozenset(sectors[e.seq]),
-            frozenset(targets[e.seq]),
+            r.seq,
+            r.type,
+            r.kind,
+            r.sector,
+            r.data,
+            r.created_at,
+            frozenset(r.audience["sectors"]),
+            frozenset(r.audience["targets"]),
         )
-        for e in found
+        for r in await conn.execute(query)
     ]
 
 

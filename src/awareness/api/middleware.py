@@ -51,8 +51,9 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
+        # A WebSocket sends many frames: only HTTP responses need the header and the status.
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             elapsed = time.perf_counter() - started
             if self.latency is not None and scope["type"] == "http":

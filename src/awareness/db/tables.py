@@ -333,6 +333,9 @@ events = sa.Table(
     sa.Column("sector", sa.String(64), nullable=False),
     sa.Column("warning_id", sa.BigInteger, sa.ForeignKey("warnings.id")),
     sa.Column("data", JSONValue, nullable=False),
+    # The sectors and organizations it concerns, as in event_sectors and event_targets: the
+    # broadcaster reads them with the event in one query.
+    sa.Column("audience", JSONValue, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     # A sector's level history (the sector view) reads this, newest first.
     sa.Index("ix_events_sector_seq", "sector", "seq"),

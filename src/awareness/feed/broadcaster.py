@@ -27,15 +27,17 @@ class Subscriber:
     on_overflow: Callable[[], None]
     overflowed: bool = field(default=False)
 
-    def offer(self, seq: int, text: str) -> None:
+    def offer(self, seq: int, text: str) -> bool:
+        """Queue a frame; False when the client is (or now gets) cut for falling behind."""
         if self.overflowed:
-            return
+            return False
         try:
             self.queue.put_nowait((seq, text))
         except asyncio.QueueFull:
             self.overflowed = True
             self.on_overflow()
-            return
+            return False
+        return True
 
 
 class Closable(Protocol):
@@ -150,5 +152,5 @@ class Broadcaster:
             text = encoded.get(key)
             if text is None:
                 text = encoded[key] = audience.encode(event)
-            subscriber.offer(event.seq, text)
-            self.stats.offered += 1
+            if subscriber.offer(event.seq, text):
+                self.stats.offered += 1
