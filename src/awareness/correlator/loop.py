@@ -39,6 +39,9 @@ class Correlator:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stop = asyncio.Event()
+        # Rounds of the loop: started, and the last one that found nothing to do.
+        self._round = 0
+        self._idle_round = 0
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
 
@@ -66,9 +69,14 @@ class Correlator:
     async def settle(self) -> None:
         """Wait until every report committed before this call has been correlated (at most a
         minute: a correlator that cannot catch up by then is a failure to report)."""
-        self._idle.clear()
+        # A round already running may have looked before the caller's commit: wait for an idle
+        # round that started after this call.
+        start = self._round
         self.wake()
-        await asyncio.wait_for(self._idle.wait(), 60)
+        async with asyncio.timeout(60):
+            while self._idle_round <= start:
+                self._idle.clear()
+                await self._idle.wait()
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -92,9 +100,12 @@ class Correlator:
     async def _lead(self, leadership: Leadership) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            self._round += 1
+            current = self._round
             outcome = await self._once(leadership)
             if outcome.processed:
                 continue
+            self._idle_round = current
             self._idle.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._options.poll_seconds)
