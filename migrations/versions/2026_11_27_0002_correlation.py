@@ -89,6 +89,11 @@ def upgrade() -> None:
         sa.Column("last_seen", UTC_TIME, nullable=False),
         sa.Column("strongest", _json(), nullable=False),
     )
+    op.create_index(
+        "ix_indicator_orgs_indicator_type_indicator_value_last_seen",
+        "indicator_orgs",
+        ["indicator_type", "indicator_value", "last_seen"],
+    )
     op.create_table(
         "inventory",
         sa.Column("org_id", ORG_ID, primary_key=True),
@@ -117,8 +122,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "exposure_notices",
-        sa.Column("org_id", ORG_ID, primary_key=True),
         sa.Column("match_key", sa.String(420), primary_key=True),
+        sa.Column("org_id", ORG_ID, primary_key=True),
         sa.Column("warned_at", UTC_TIME, nullable=False),
     )
     op.create_table(

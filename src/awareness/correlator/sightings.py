@@ -49,11 +49,22 @@ def _strongest(row: dict[str, Any]) -> Strongest:
     return [(time_from_json(t, "detected_at"), float(s)) for t, s in row["strongest"]]
 
 
-async def reporters(conn: AsyncConnection, kind: str, value: str) -> dict[str, dict[str, Any]]:
-    query = sa.select(indicator_orgs).where(
+async def reporters(
+    conn: AsyncConnection, kind: str, value: str, *, since: datetime, org_id: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The organizations that reported the indicator after `since` (an index range), and
+    `org_id`'s own row whenever it reported it."""
+    same = sa.and_(
         indicator_orgs.c.indicator_type == kind, indicator_orgs.c.indicator_value == value
     )
-    return {row["org_id"]: dict(row) for row in (await conn.execute(query)).mappings()}
+    query = sa.select(indicator_orgs).where(same, indicator_orgs.c.last_seen > since)
+    found = {row["org_id"]: dict(row) for row in (await conn.execute(query)).mappings()}
+    if org_id is not None and org_id not in found:
+        own = sa.select(indicator_orgs).where(same, indicator_orgs.c.org_id == org_id)
+        row = (await conn.execute(own)).mappings().first()
+        if row is not None:
+            found[org_id] = dict(row)
+    return found
 
 
 async def record(
@@ -61,7 +72,7 @@ async def record(
 ) -> list[Sighting]:
     """Add one report of the indicator; returns the stand-in sightings of every organization
     that reported it since `since`."""
-    rows = await reporters(conn, kind, value)
+    rows = await reporters(conn, kind, value, since=since, org_id=sighting.org_id)
     own = rows.get(sighting.org_id)
     ongoing = own is not None and own["last_seen"] > since
     first = min(own["first_seen"], sighting.detected_at) if ongoing else sighting.detected_at

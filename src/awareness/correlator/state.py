@@ -157,7 +157,7 @@ async def load_state(
     active: dict[tuple[str, str], Campaign] = {}
     since = at - timedelta(hours=scoring.campaign.window_hours)
     for row in (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings():
-        found = await reporters(conn, row["indicator_type"], row["indicator_value"])
+        found = await reporters(conn, row["indicator_type"], row["indicator_value"], since=since)
         seen = as_sightings(found.values(), since=since)
         active[(row["indicator_type"], row["indicator_value"])] = Campaign(
             row["id"], row["indicator_type"], row["indicator_value"], seen,

@@ -416,7 +416,11 @@ class Step:
                     continue
                 window = timedelta(hours=self.scoring.campaign.window_hours)
                 campaign.sectors = facts.sectors
-                campaign.floor_until = min(s.detected_at for s in campaign.sightings) + window
+                # The summary changes when its oldest sighting still inside the window leaves it.
+                campaign.floor_until = (
+                    min(s.detected_at for s in campaign.sightings if at - s.detected_at < window)
+                    + window
+                )
                 campaign.floor = Floor(
                     CAMPAIGN,
                     campaign_level(facts, cfg=self.scoring),

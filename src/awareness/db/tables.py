@@ -254,6 +254,13 @@ indicator_orgs = sa.Table(
     sa.Column("last_seen", UTCDateTime, nullable=False),
     # [[detected_at, severity], ...]: no entry both older and weaker than another one.
     sa.Column("strongest", JSONValue, nullable=False),
+    # Who reported it recently: a range on this index, however many reported it once.
+    sa.Index(
+        "ix_indicator_orgs_indicator_type_indicator_value_last_seen",
+        "indicator_type",
+        "indicator_value",
+        "last_seen",
+    ),
 )
 
 # The inventory as the correlator has replayed it from asset reports, in log order.
@@ -295,8 +302,9 @@ exposure_sources = sa.Table(
 exposure_notices = sa.Table(
     "exposure_notices",
     metadata,
-    sa.Column("org_id", ORG_ID, primary_key=True),
+    # Match key first: the look-up is "who among these organizations was warned about it".
     sa.Column("match_key", sa.String(420), primary_key=True),
+    sa.Column("org_id", ORG_ID, primary_key=True),
     sa.Column("warned_at", UTCDateTime, nullable=False),
 )
 

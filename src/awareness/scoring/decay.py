@@ -44,6 +44,7 @@ class _Term:
     severity: float
     detected_at: datetime
     rank: tuple[float, int]  # ascending = strongest first: (-time-invariant key, incident id)
+    stamp: float  # detected_at in epoch seconds: decay is computed for every term, often
 
 
 class SectorScore:
@@ -82,7 +83,10 @@ class SectorScore:
         if severity == 0 or any(t.incident_id == incident_id for t in self._terms):
             return
         key = math.log2(severity) + detected_at.timestamp() / self._cfg.half_life_seconds
-        term = _Term(incident_id, org_id, float(severity), detected_at, (-key, incident_id))
+        term = _Term(
+            incident_id, org_id, float(severity), detected_at, (-key, incident_id),
+            detected_at.timestamp(),
+        )  # fmt: skip
         limits = self._cfg.sector_score
         own = self._by_org.get(org_id, [])
         if len(own) >= limits.max_per_org:
@@ -110,11 +114,12 @@ class SectorScore:
 
     def contributions(self, at: datetime) -> list[Contribution]:
         """Every kept term at `at`, strongest first."""
-        at = require_aware(at, "at")
+        now = require_aware(at, "at").timestamp()
         limits = self._cfg.sector_score
+        half_life = self._cfg.half_life_seconds
         result = []
         for rank, term in enumerate(self._terms, start=1):
-            value = decayed(term.severity, term.detected_at, at, cfg=self._cfg)
+            value = term.severity * 2.0 ** (-(now - term.stamp) / half_life)
             share = value / rank**limits.exponent / limits.normalizer
             result.append(Contribution(term.incident_id, term.org_id, term.severity, value, share))
         return result
