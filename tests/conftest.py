@@ -285,6 +285,23 @@ async def count_rows(app: FastAPI, table: str) -> int:
         return (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
 
 
+# An incident severe enough (severity about 92) to raise its sector to orange on its own.
+SEVERE = {
+    "category": "ransomware",
+    "functional_impact": "denial_critical",
+    "location": "safety_systems",
+    "information_impact": "destruction_critical",
+    "recoverability": "not_recoverable",
+}
+
+
+async def report_severe(
+    client: httpx.AsyncClient, headers: dict[str, str], clock: ManualClock
+) -> None:
+    body = incident(**SEVERE, detected_at=clock.now().isoformat())
+    assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+
+
 def incident(**fields: Any) -> dict[str, Any]:
     """A valid incident body, detected a minute before the test clock's start."""
     body: dict[str, Any] = {

@@ -18,16 +18,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.conftest import SEVERE
 from tests.servers import ServerProcess, create_key, run_cli
 
 pytestmark = pytest.mark.slow
-SEVERE = {
-    "category": "ransomware",
-    "functional_impact": "denial_critical",
-    "location": "safety_systems",
-    "information_impact": "destruction_critical",
-    "recoverability": "not_recoverable",
-}
 
 
 def _now() -> str:

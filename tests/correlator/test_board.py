@@ -11,27 +11,14 @@ from fastapi import FastAPI
 
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from tests.conftest import World, add_key, count_rows, incident, settle
-
-SEVERE = {
-    "category": "ransomware",
-    "functional_impact": "denial_critical",
-    "location": "safety_systems",
-    "information_impact": "destruction_critical",
-    "recoverability": "not_recoverable",
-}
-
-
-async def _severe(client: httpx.AsyncClient, headers: dict[str, str], clock: ManualClock) -> None:
-    body = incident(**SEVERE, detected_at=clock.now().isoformat())
-    assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+from tests.conftest import World, add_key, count_rows, report_severe, settle
 
 
 @pytest.fixture
 async def raised(client: httpx.AsyncClient, world: World, app: FastAPI, clock: ManualClock) -> None:
     """Energy and water both raised to orange by a severe incident each."""
-    await _severe(client, world.grid_north, clock)
-    await _severe(client, world.aqua, clock)
+    await report_severe(client, world.grid_north, clock)
+    await report_severe(client, world.aqua, clock)
     await settle(app)
 
 

@@ -15,9 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.servers import free_port
 
 
-@pytest.fixture
-async def live(app: FastAPI) -> AsyncIterator[str]:
-    """The app (already started by its fixture) served on a free port; yields the base URL."""
+async def serve_app(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
+    """Serve an already started app on a free port in this event loop."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
@@ -28,7 +27,14 @@ async def live(app: FastAPI) -> AsyncIterator[str]:
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
-    yield f"127.0.0.1:{port}"
+    return f"127.0.0.1:{port}", server, task
+
+
+@pytest.fixture
+async def live(app: FastAPI) -> AsyncIterator[str]:
+    """The app (already started by its fixture) served on a free port; yields the base URL."""
+    base, server, task = await serve_app(app)
+    yield base
     server.should_exit = True
     await task
 

@@ -14,21 +14,8 @@ from websockets.exceptions import ConnectionClosed
 from awareness.clock import ManualClock
 from awareness.eventlog import EventWriter, purge_before
 from awareness.notify import EVENTS
-from tests.conftest import World, incident, settle
+from tests.conftest import World, report_severe, settle
 from tests.feed.conftest import open_feed
-
-SEVERE = {
-    "category": "ransomware",
-    "functional_impact": "denial_critical",
-    "location": "safety_systems",
-    "information_impact": "destruction_critical",
-    "recoverability": "not_recoverable",
-}
-
-
-async def _severe(client: httpx.AsyncClient, headers: dict[str, str], clock: ManualClock) -> None:
-    body = incident(**SEVERE, detected_at=clock.now().isoformat())
-    assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
 
 
 async def test_live_delivery(
@@ -43,7 +30,7 @@ async def test_live_delivery(
             "oldest": None,
             "keepalive_seconds": 0.3,
         }
-        await _severe(client, world.grid_north, clock)
+        await report_severe(client, world.grid_north, clock)
         frames = await feed.events(2)
         assert [f["type"] for f in frames] == ["sector_level", "warning"]
         assert frames[0]["data"]["sector"] == "energy"
@@ -64,7 +51,7 @@ async def test_scope_by_role(
     async with energy_socket, water_socket:
         await energy_feed.frame()
         await water_op.frame()
-        await _severe(client, world.aqua, clock)
+        await report_severe(client, world.aqua, clock)
         await asyncio.sleep(0.2)
         energy_frames = await energy_feed.quiet(1.0)
         water_frames = await water_op.quiet(1.0)
@@ -87,9 +74,9 @@ async def test_resume_after_disconnect_matches_the_warnings_list(
     async with socket:
         start = (await feed.frame())["seq"]
     # Disconnected while things happen.
-    await _severe(client, world.grid_north, clock)
+    await report_severe(client, world.grid_north, clock)
     clock.advance(timedelta(minutes=1))
-    await _severe(client, world.aqua, clock)
+    await report_severe(client, world.aqua, clock)
     await asyncio.sleep(0.5)
     feed, socket = await open_feed(live, world.all_supervisor, query=f"after={start}")
     async with socket:
@@ -204,8 +191,8 @@ async def test_filters_by_sector_and_kind(
     )
     async with socket:
         await feed.frame()
-        await _severe(client, world.grid_north, clock)
-        await _severe(client, world.aqua, clock)
+        await report_severe(client, world.grid_north, clock)
+        await report_severe(client, world.aqua, clock)
         frames = await feed.quiet(1.5)
     assert frames
     assert all(f["data"]["sector"] == "water" for f in frames)
@@ -215,7 +202,7 @@ async def test_filters_by_sector_and_kind(
 async def test_acknowledgement_appears_on_another_board(
     live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
 ) -> None:
-    await _severe(client, world.grid_north, clock)
+    await report_severe(client, world.grid_north, clock)
     await asyncio.sleep(0.3)
     warning = (await client.get("/v1/warnings?sector=energy", headers=world.all_supervisor)).json()[
         "items"
@@ -233,9 +220,9 @@ async def test_acknowledgement_appears_on_another_board(
 async def test_purged_history_is_announced_before_the_replay(
     live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
 ) -> None:
-    await _severe(client, world.grid_north, clock)
+    await report_severe(client, world.grid_north, clock)
     clock.advance(timedelta(days=40))
-    await _severe(client, world.grid_south, clock)
+    await report_severe(client, world.grid_south, clock)
     await settle(app)
     async with app.state.services.database.write() as conn:
         removed = await purge_before(conn, before=clock.now() - timedelta(days=30))

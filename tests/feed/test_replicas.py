@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from websockets.asyncio.client import connect
@@ -21,31 +20,8 @@ from awareness.clock import ManualClock
 from awareness.eventlog import EventWriter
 from awareness.notify import EVENTS
 from awareness.settings import Settings
-from tests.conftest import START, World, incident, make_settings
-from tests.feed.conftest import open_feed
-from tests.servers import free_port
-
-SEVERE = {
-    "category": "ransomware",
-    "functional_impact": "denial_critical",
-    "location": "safety_systems",
-    "information_impact": "destruction_critical",
-    "recoverability": "not_recoverable",
-}
-
-
-async def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
-        ws_per_message_deflate=False,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    return f"127.0.0.1:{port}", server, task
+from tests.conftest import SEVERE, START, World, incident, make_settings
+from tests.feed.conftest import open_feed, serve_app
 
 
 @pytest.fixture
@@ -69,7 +45,7 @@ async def second(database_url: str) -> AsyncIterator[FastAPI]:
 async def test_a_client_on_one_replica_hears_reports_sent_to_the_other(
     app: FastAPI, client: httpx.AsyncClient, world: World, second: FastAPI, clock: ManualClock
 ) -> None:
-    base, server, task = await _serve(second)
+    base, server, task = await serve_app(second)
     try:
         feed, socket = await open_feed(base, world.all_supervisor)
         async with socket:
@@ -106,7 +82,7 @@ async def test_listener_survives_its_connection_being_terminated(
         await asyncio.sleep(0.05)
     assert notifier.backend_pid not in (None, pid), "the listener reconnected"
 
-    base, server, task = await _serve(second)
+    base, server, task = await serve_app(second)
     try:
         feed, socket = await open_feed(base, world.energy_responder)
         async with socket:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from awareness.background import stop_politely
 from awareness.clock import Clock
 from awareness.correlator.batch import BatchOutcome, run_batch, run_ticks
 from awareness.correlator.leader import Leadership, lead
@@ -51,16 +52,7 @@ class Correlator:
     async def stop(self) -> None:
         """Finish the batch in hand, then leave; cancel only if that takes too long (the batch
         then rolls back and the next leader replays it)."""
-        if self._task is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), 10)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_politely(self._task, stop=self._stop, wake=self._wake)
         self._task = None
 
     def wake(self, _value: int | None = None) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from awareness.background import stop_politely
 from awareness.db.engine import Database
 from awareness.eventlog import Event, head, read_for_fanout
 from awareness.feed.audience import Audience
@@ -81,16 +82,7 @@ class Broadcaster:
     async def stop(self) -> None:
         """Let a read in progress finish (cancelling it mid-query leaves the driver's thread
         with nowhere to answer), then stop."""
-        if self._task is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), 10)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_politely(self._task, stop=self._stop, wake=self._wake)
         self._task = None
 
     def wake(self, _value: int | None = None) -> None:

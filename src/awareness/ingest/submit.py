@@ -33,6 +33,18 @@ def parse(model: type[Model], body: bytes, *, services: Services, now: datetime)
     return parse_json(model, body, context=context)
 
 
+def _parse_items(
+    model: type[Model], body: bytes, *, services: Services, now: datetime
+) -> tuple[Model, list[Any]]:
+    """The body, and the reports in it: the batch's list, or the single report alone."""
+    payload = parse(model, body, services=services, now=now)
+    if isinstance(payload, IncidentBatchIn):
+        return payload, list(payload.incidents)
+    if isinstance(payload, AssetBatchIn):
+        return payload, list(payload.assets)
+    return payload, [payload]
+
+
 async def _submit(
     services: Services,
     principal: Principal,
@@ -74,13 +86,9 @@ async def submit_incidents(
     idempotency_key: str | None,
 ) -> idempotency.Outcome:
     now = services.clock.now()
-    payload: IncidentIn | IncidentBatchIn
-    if batch:
-        payload = parse(IncidentBatchIn, body, services=services, now=now)
-        items = payload.incidents
-    else:
-        payload = parse(IncidentIn, body, services=services, now=now)
-        items = [payload]
+    payload, items = _parse_items(
+        IncidentBatchIn if batch else IncidentIn, body, services=services, now=now
+    )
 
     endpoint = "POST /v1/incidents" + ("/batch" if batch else "")
     if not services.database.is_sqlite:
@@ -187,13 +195,9 @@ async def submit_assets(
     idempotency_key: str | None,
 ) -> idempotency.Outcome:
     now = services.clock.now()
-    payload: AssetIn | AssetBatchIn
-    if batch:
-        payload = parse(AssetBatchIn, body, services=services, now=now)
-        items = payload.assets
-    else:
-        payload = parse(AssetIn, body, services=services, now=now)
-        items = [payload]
+    payload, items = _parse_items(
+        AssetBatchIn if batch else AssetIn, body, services=services, now=now
+    )
 
     async def work(conn: AsyncConnection) -> idempotency.Outcome:
         written = await store.upsert_assets(
