@@ -94,6 +94,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(board.router)
     app.include_router(feed.router)
+    app.router.routes.append(feed.feed_route)
     app.include_router(admin.router)
     app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
     app.add_middleware(

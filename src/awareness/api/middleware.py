@@ -18,6 +18,7 @@ from awareness.errors import PayloadTooLarge
 from awareness.logs import request_id
 
 log = logging.getLogger("awareness.access")
+SERVER_SEND = "awareness.server_send"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Unique across replicas and restarts without a random draw per request: a random prefix per
 # process and a counter.
@@ -38,6 +39,10 @@ class RequestContext:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            # The feed writes each frame to every client: it sends through the server's own
+            # `send`, past the per-message wrappers the layers below would add.
+            scope[SERVER_SEND] = send
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = given if _VALID_ID.match(given) else f"{_PREFIX}{next(_COUNTER):016x}"
         token = request_id.set(rid)

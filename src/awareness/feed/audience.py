@@ -1,11 +1,12 @@
 """Who may receive an event and in which form: the same rules as `GET /v1/warnings`, applied to
-events as they are broadcast, and the key under which one encoding serves many clients."""
+events as they are broadcast, and the key under which one decision and one encoding serve
+many clients."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from awareness.auth.principal import Principal, Role
 from awareness.eventlog import Event, redact
@@ -16,6 +17,16 @@ class Audience:
     principal: Principal
     sectors: frozenset[str] = frozenset()
     kinds: frozenset[str] = frozenset()
+    # Clients with equal keys see the same events in the same form: the broadcaster decides
+    # and encodes once per key and event. A string, so its hash is computed once.
+    key: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        who = self.principal
+        scope = sorted(who.sectors) if who.sectors is not None else "*"
+        parts = (who.role.value, who.org_id, who.org_sector, scope, sorted(self.sectors),
+                 sorted(self.kinds))  # fmt: skip
+        object.__setattr__(self, "key", repr(parts))
 
     def may_see(self, event: Event) -> bool:
         who = self.principal
@@ -32,13 +43,6 @@ class Audience:
         if self.sectors and self.sectors.isdisjoint(event.sectors):
             return False
         return not self.kinds or event.kind in self.kinds
-
-    def encoding_key(self, event: Event) -> str:
-        """Clients with the same key receive the same bytes: everyone gets the event as it is,
-        except operators, who see an addressed warning addressed to them alone."""
-        if self.principal.role is Role.operator and event.targets:
-            return f"org:{self.principal.org_id}"
-        return "all"
 
     def encode(self, event: Event) -> str:
         message = event.message()

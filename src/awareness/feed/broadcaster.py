@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from awareness.background import stop_politely
@@ -19,26 +18,19 @@ from awareness.feed.audience import Audience
 log = logging.getLogger(__name__)
 
 
+class Outlet(Protocol):
+    def offer(self, seq: int | None, text: str) -> bool: ...
+
+
 @dataclass(eq=False)
 class Subscriber:
-    """A connected client as the broadcaster sees it: what it may see, and its bounded queue."""
+    """A connected client as the broadcaster sees it: what it may see, and where frames go."""
 
     audience: Audience
-    queue: asyncio.Queue[tuple[int, str]]
-    on_overflow: Callable[[], None]
-    overflowed: bool = field(default=False)
+    outlet: Outlet
 
     def offer(self, seq: int, text: str) -> bool:
-        """Queue a frame; False when the client is (or now gets) cut for falling behind."""
-        if self.overflowed:
-            return False
-        try:
-            self.queue.put_nowait((seq, text))
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self.on_overflow()
-            return False
-        return True
+        return self.outlet.offer(seq, text)
 
 
 class Closable(Protocol):
@@ -134,15 +126,18 @@ class Broadcaster:
                 return
 
     def _fan_out(self, event: Event) -> None:
+        """Decide and encode once per audience, then hand the same text to its clients: the
+        work per client is one look-up and one write."""
         self.stats.events += 1
-        encoded: dict[str, str] = {}
+        decided: dict[str, str | None] = {}
+        seq, offered = event.seq, 0
         for subscriber in list(self._subscribers):
             audience = subscriber.audience
-            if not audience.may_see(event):
-                continue
-            key = audience.encoding_key(event)
-            text = encoded.get(key)
-            if text is None:
-                text = encoded[key] = audience.encode(event)
-            if subscriber.offer(event.seq, text):
-                self.stats.offered += 1
+            text = decided.get(audience.key, "")
+            if text == "":
+                text = decided[audience.key] = (
+                    audience.encode(event) if audience.may_see(event) else None
+                )
+            if text is not None and subscriber.outlet.offer(seq, text):
+                offered += 1
+        self.stats.offered += offered

@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from awareness.auth.principal import Principal
@@ -21,6 +22,7 @@ from awareness.eventlog import KINDS, head, oldest, read_after
 from awareness.feed import tickets
 from awareness.feed.audience import Audience, parse_filters
 from awareness.feed.broadcaster import Broadcaster, Subscriber
+from awareness.feed.outbox import Outbox
 from awareness.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,8 @@ BAD_REQUEST, UNAUTHENTICATED, TOO_SLOW, GOING_AWAY = 4400, 4401, 1013, 1001
 
 @dataclass(eq=False)
 class Connection:
-    """What the connection's tasks share: the last seq sent, and why it must end."""
+    """Why the connection must end, once something decides it must."""
 
-    last_sent: int = 0
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
@@ -84,7 +85,9 @@ def _audience(
     return Audience(principal, sectors, kinds), after
 
 
-async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcaster) -> None:
+async def serve(
+    websocket: WebSocket, services: Services, broadcaster: Broadcaster, *, send: Send
+) -> None:
     offered = websocket.scope.get("subprotocols") or []
     await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
     principal = await _principal(websocket, services)
@@ -100,26 +103,31 @@ async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcast
         return
     options = services.settings.feed
     connection = Connection()
-    queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(maxsize=options.client_queue)
-    subscriber = Subscriber(
-        audience,
-        queue,  # type: ignore[arg-type]
-        lambda: connection.end(TOO_SLOW, f"too slow: reconnect with after={connection.last_sent}"),
+    stats = broadcaster.stats
+
+    def cut() -> None:
+        stats.dropped_clients += 1
+        connection.end(TOO_SLOW, f"too slow: reconnect with after={outbox.last_sent}")
+
+    outbox = Outbox(
+        send,
+        limit=options.client_queue,
+        stats=stats,
+        on_full=cut,
+        on_broken=lambda: connection.end(1000, ""),
     )
+    subscriber = Subscriber(audience, outbox)
     broadcaster.subscribe(subscriber)
     broadcaster.register(connection)
     tasks: list[asyncio.Task[None]] = []
     try:
-        await _replay(websocket, services, audience, after, connection)
+        last = await _replay(websocket, services, audience, after)
+        outbox.go_live(last)
         # A heartbeat right away says where the head is now that the replay is over.
-        with contextlib.suppress(asyncio.QueueFull):  # a full queue is cut by the pump anyway
-            queue.put_nowait((None, _dump({"type": "heartbeat", "seq": broadcaster.last_seen})))
+        outbox.offer(None, _dump({"type": "heartbeat", "seq": broadcaster.last_seen}))
         tasks = [
-            asyncio.create_task(_pump(websocket, queue, connection, broadcaster)),
             asyncio.create_task(_listen(websocket, connection)),
-            asyncio.create_task(
-                _heartbeat(queue, broadcaster, connection, options.keepalive_seconds)
-            ),
+            asyncio.create_task(_heartbeat(outbox, broadcaster, options.keepalive_seconds)),
         ]
         await connection.ended.wait()
     except (WebSocketDisconnect, RuntimeError):
@@ -127,6 +135,7 @@ async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcast
     finally:
         broadcaster.unsubscribe(subscriber)
         broadcaster.unregister(connection)
+        await outbox.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -140,12 +149,10 @@ async def serve(websocket: WebSocket, services: Services, broadcaster: Broadcast
 
 
 async def _replay(
-    websocket: WebSocket,
-    services: Services,
-    audience: Audience,
-    after: int | None,
-    connection: Connection,
-) -> None:
+    websocket: WebSocket, services: Services, audience: Audience, after: int | None
+) -> int:
+    """Send `connected`, a `gap` if history was purged, then what the client missed; returns
+    the last seq sent."""
     async with services.database.read() as conn:
         newest = await head(conn)
         first = await oldest(conn)
@@ -154,8 +161,7 @@ async def _replay(
         _dump({"type": "connected", "seq": newest, "oldest": first, "keepalive_seconds": keepalive})
     )
     if after is None:
-        connection.last_sent = newest
-        return
+        return newest
     if after < newest and (first is None or after + 1 < first):
         await websocket.send_text(
             _dump(
@@ -169,40 +175,20 @@ async def _replay(
                 }
             )
         )
-    connection.last_sent = after
+    last = after
     page = services.settings.feed.replay_page
     principal = audience.principal
     while True:
         async with services.database.read() as conn:
             events = await read_after(
-                conn, after=connection.last_sent, limit=page, principal=principal,
+                conn, after=last, limit=page, principal=principal,
                 sectors=sorted(audience.sectors), kinds=sorted(audience.kinds),
             )  # fmt: skip
         for event in events:
             await websocket.send_text(audience.encode(event))
-            connection.last_sent = event.seq
+            last = event.seq
         if len(events) < page:
-            return
-
-
-async def _pump(
-    websocket: WebSocket,
-    queue: asyncio.Queue[tuple[int | None, str]],
-    connection: Connection,
-    broadcaster: Broadcaster,
-) -> None:
-    """The only sender once live: one client's slow socket blocks this task and no other."""
-    try:
-        while True:
-            seq, text = await queue.get()
-            if seq is not None and seq <= connection.last_sent:
-                continue  # already sent by the replay
-            await websocket.send_text(text)
-            broadcaster.stats.sent += 1
-            if seq is not None:
-                connection.last_sent = seq
-    except Exception:
-        connection.end(1000, "")
+            return last
 
 
 async def _listen(websocket: WebSocket, connection: Connection) -> None:
@@ -216,18 +202,9 @@ async def _listen(websocket: WebSocket, connection: Connection) -> None:
         connection.end(1000, "")
 
 
-async def _heartbeat(
-    queue: asyncio.Queue[tuple[int | None, str]],
-    broadcaster: Broadcaster,
-    connection: Connection,
-    every: float,
-) -> None:
+async def _heartbeat(outbox: Outbox, broadcaster: Broadcaster, every: float) -> None:
     """An application-level frame browsers can see (pings are invisible to them), carrying the
     newest seq so a board knows how far behind it is."""
-    while True:
+    while not outbox.closed:
         await asyncio.sleep(every)
-        try:
-            queue.put_nowait((None, _dump({"type": "heartbeat", "seq": broadcaster.last_seen})))
-        except asyncio.QueueFull:
-            connection.end(TOO_SLOW, f"too slow: reconnect with after={connection.last_sent}")
-            return
+        outbox.offer(None, _dump({"type": "heartbeat", "seq": broadcaster.last_seen}))
