@@ -20,6 +20,8 @@ class SentCounter(Protocol):
 
 
 class Outbox:
+    """Frames in order, each at most once (`seq` at or below the last sent is dropped)."""
+
     def __init__(
         self,
         send: Send,
@@ -67,9 +69,6 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._draining
 
-    def _message(self, text: str) -> dict[str, Any]:
-        return {"type": "websocket.send", "text": text}
-
     def _write_now(self, seq: int | None, text: str) -> None:
         if seq is not None and seq <= self.last_sent:
             return
@@ -112,7 +111,7 @@ class Outbox:
                 seq, text = self._backlog.popleft()
                 if seq is not None and seq <= self.last_sent:
                     continue
-                await self._send(self._message(text))
+                await self._send({"type": "websocket.send", "text": text})
                 self._sent(seq)
         except Exception:
             self.closed = True
