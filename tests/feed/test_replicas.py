@@ -112,6 +112,7 @@ async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_up(
         await healthy.frame()
         # Large frames fill the socket buffers between server and client quickly.
         padding = "x" * 20_000
+        after_cut = 0
         for i in range(600):
             async with services.database.write() as conn:
                 seq = await EventWriter(conn).append(
@@ -125,8 +126,13 @@ async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_up(
             # (how fast, against a bare server, is what bench/feed measures).
             [frame] = await healthy.events(1, timeout=5)
             assert frame["seq"] == seq
-        assert services.broadcaster.connections == 1, "the stalled client was cut"
-        # Once it reads again, the stalled client finds the reason it was cut.
+            if services.broadcaster.connections == 1:
+                after_cut += 1  # the stalled client was cut; the healthy one goes on
+                if after_cut == 20:
+                    break
+        assert after_cut == 20, "the stalled client was never cut"
+        # Once it reads again, the stalled client finds the reason it was cut (the server
+        # waits a few seconds for it to take its close frame, so read now).
         reason = None
         try:
             while True:
