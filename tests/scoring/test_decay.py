@@ -191,6 +191,19 @@ def test_incremental_equals_from_scratch(
 
 
 @settings(deadline=None)
+@given(incidents=incident_lists, at=times, cfg=configs, n=st.integers(min_value=0, max_value=70))
+def test_score_is_exactly_the_sum_of_the_evidence_terms(
+    incidents: list[Incident], at: datetime, cfg: ScoringConfig, n: int
+) -> None:
+    # The board shows the top terms as the reason for the score: they must be the same
+    # numbers, bit for bit, that the level was decided on.
+    score = build(incidents, cfg)
+    every = score.contributions(at)
+    assert score.score(at) == min(100.0, sum(c.term for c in every))
+    assert score.top(at, n) == every[:n]
+
+
+@settings(deadline=None)
 @given(incidents=incident_lists, offset=st.floats(min_value=0, max_value=24 * 30))
 def test_score_never_exceeds_100_nor_strongest_decayed(
     incidents: list[Incident], offset: float

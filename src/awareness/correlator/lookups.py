@@ -36,26 +36,31 @@ def _group(rows: Iterable[sa.Row[tuple[str, str, str]]]) -> list[Holder]:
     ]
 
 
+# Built once: each runs for every product and CVE a report names.
+_HOLDERS = sa.select(inventory.c.org_id, inventory.c.sector, inventory.c.asset_id)
+_HOLDERS_OF_PRODUCT = _HOLDERS.where(inventory.c.product_key == sa.bindparam("key"))
+_HOLDERS_OF_CVE = _HOLDERS.join(
+    inventory_cves,
+    sa.and_(
+        inventory_cves.c.org_id == inventory.c.org_id,
+        inventory_cves.c.asset_id == inventory.c.asset_id,
+    ),
+).where(inventory_cves.c.cve == sa.bindparam("cve"))
+_LAST_NOTICES = sa.select(exposure_notices.c.org_id, exposure_notices.c.warned_at).where(
+    exposure_notices.c.match_key == sa.bindparam("match_key"),
+    exposure_notices.c.org_id.in_(sa.bindparam("org_ids", expanding=True)),
+)
+_EXPOSURE_SOURCE = sa.select(exposure_sources).where(
+    exposure_sources.c.match_key == sa.bindparam("match_key")
+)
+
+
 async def holders_of_product(conn: AsyncConnection, key: str) -> list[Holder]:
-    query = sa.select(inventory.c.org_id, inventory.c.sector, inventory.c.asset_id).where(
-        inventory.c.product_key == key
-    )
-    return _group(await conn.execute(query))
+    return _group(await conn.execute(_HOLDERS_OF_PRODUCT, {"key": key}))
 
 
 async def holders_of_cve(conn: AsyncConnection, cve: str) -> list[Holder]:
-    query = (
-        sa.select(inventory.c.org_id, inventory.c.sector, inventory.c.asset_id)
-        .join(
-            inventory_cves,
-            sa.and_(
-                inventory_cves.c.org_id == inventory.c.org_id,
-                inventory_cves.c.asset_id == inventory.c.asset_id,
-            ),
-        )
-        .where(inventory_cves.c.cve == cve)
-    )
-    return _group(await conn.execute(query))
+    return _group(await conn.execute(_HOLDERS_OF_CVE, {"cve": cve}))
 
 
 async def last_notices(
@@ -64,12 +69,9 @@ async def last_notices(
     wanted = sorted(set(org_ids))
     if not wanted:
         return {}
-    query = sa.select(exposure_notices.c.org_id, exposure_notices.c.warned_at).where(
-        exposure_notices.c.match_key == match_key, exposure_notices.c.org_id.in_(wanted)
-    )
-    return {row.org_id: row.warned_at for row in await conn.execute(query)}
+    rows = await conn.execute(_LAST_NOTICES, {"match_key": match_key, "org_ids": wanted})
+    return {row.org_id: row.warned_at for row in rows}
 
 
 async def exposure_source(conn: AsyncConnection, match_key: str) -> sa.RowMapping | None:
-    query = sa.select(exposure_sources).where(exposure_sources.c.match_key == match_key)
-    return (await conn.execute(query)).mappings().first()
+    return (await conn.execute(_EXPOSURE_SOURCE, {"match_key": match_key})).mappings().first()

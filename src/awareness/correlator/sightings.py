@@ -49,19 +49,25 @@ def _strongest(row: dict[str, Any]) -> Strongest:
     return [(time_from_json(t, "detected_at"), float(s)) for t, s in row["strongest"]]
 
 
+_SAME = sa.and_(
+    indicator_orgs.c.indicator_type == sa.bindparam("kind"),
+    indicator_orgs.c.indicator_value == sa.bindparam("value"),
+)
+# Built once: these run for every indicator of every report.
+_RECENT = sa.select(indicator_orgs).where(_SAME, indicator_orgs.c.last_seen > sa.bindparam("since"))
+_OWN = sa.select(indicator_orgs).where(_SAME, indicator_orgs.c.org_id == sa.bindparam("org_id"))
+
+
 async def reporters(
     conn: AsyncConnection, kind: str, value: str, *, since: datetime, org_id: str | None = None
 ) -> dict[str, dict[str, Any]]:
     """The organizations that reported the indicator after `since` (an index range), and
     `org_id`'s own row whenever it reported it."""
-    same = sa.and_(
-        indicator_orgs.c.indicator_type == kind, indicator_orgs.c.indicator_value == value
-    )
-    query = sa.select(indicator_orgs).where(same, indicator_orgs.c.last_seen > since)
-    found = {row["org_id"]: dict(row) for row in (await conn.execute(query)).mappings()}
+    same = {"kind": kind, "value": value}
+    rows = await conn.execute(_RECENT, same | {"since": since})
+    found = {row["org_id"]: dict(row) for row in rows.mappings()}
     if org_id is not None and org_id not in found:
-        own = sa.select(indicator_orgs).where(same, indicator_orgs.c.org_id == org_id)
-        row = (await conn.execute(own)).mappings().first()
+        row = (await conn.execute(_OWN, same | {"org_id": org_id})).mappings().first()
         if row is not None:
             found[org_id] = dict(row)
     return found

@@ -388,11 +388,10 @@ class Step:
         floors = incident_floors(
             record.window, at, org_count=self.state.org_count(sector, at), cfg=self.scoring
         )
-        contributions = record.score.contributions(at)
         return SectorInput(
-            score=min(100.0, sum(c.term for c in contributions)),
+            score=record.score.score(at),
             floors=(*floors, *campaign_floors.get(sector, ())),
-            contributions=tuple(contributions[: self.scoring.evidence.top_incidents]),
+            contributions=tuple(record.score.top(at, self.scoring.evidence.top_incidents)),
         )
 
     async def _campaign_floors(

@@ -7,6 +7,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from awareness.scoring.config import ScoringConfig
@@ -24,6 +25,12 @@ def decayed(severity: float, detected_at: datetime, at: datetime, *, cfg: Scorin
     """
     age = (require_aware(at, "at") - require_aware(detected_at, "detected_at")).total_seconds()
     return severity * 2.0 ** (-age / cfg.half_life_seconds)
+
+
+@lru_cache(maxsize=256)
+def _rank_powers(exponent: float, count: int) -> tuple[float, ...]:
+    """`k^exponent` for ranks 1..count, computed once per configuration and size."""
+    return tuple(rank**exponent for rank in range(1, count + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +121,37 @@ class SectorScore:
 
     def contributions(self, at: datetime) -> list[Contribution]:
         """Every kept term at `at`, strongest first."""
+        return self.top(at, len(self._terms))
+
+    def top(self, at: datetime, n: int) -> list[Contribution]:
+        """The `n` strongest terms at `at`: evidence needs a few, never all of them."""
         now = require_aware(at, "at").timestamp()
-        limits = self._cfg.sector_score
-        half_life = self._cfg.half_life_seconds
-        result = []
-        for rank, term in enumerate(self._terms, start=1):
-            value = term.severity * 2.0 ** (-(now - term.stamp) / half_life)
-            share = value / rank**limits.exponent / limits.normalizer
-            result.append(Contribution(term.incident_id, term.org_id, term.severity, value, share))
-        return result
+        kept = self._terms[: max(0, n)]
+        values = self._decayed(now, kept)
+        shares = self._shares(values)
+        return [
+            Contribution(t.incident_id, t.org_id, t.severity, value, share)
+            for t, value, share in zip(kept, values, shares, strict=True)
+        ]
 
     def score(self, at: datetime) -> float:
-        """`min(100, sum_k d_(k) / k^1.5 / zeta(1.5))` at `at`."""
-        return min(100.0, sum(c.term for c in self.contributions(at)))
+        """`min(100, sum_k d_(k) / k^1.5 / zeta(1.5))` at `at`. Every sector is scored at
+        every tick, so this builds no objects; it adds the same terms, in the same order, as
+        `contributions` does."""
+        now = require_aware(at, "at").timestamp()
+        return min(100.0, sum(self._shares(self._decayed(now, self._terms))))
+
+    def _decayed(self, now: float, terms: list[_Term]) -> list[float]:
+        half_life = self._cfg.half_life_seconds
+        return [t.severity * 2.0 ** (-(now - t.stamp) / half_life) for t in terms]
+
+    def _shares(self, values: list[float]) -> list[float]:
+        limits = self._cfg.sector_score
+        normalizer = limits.normalizer
+        return [
+            value / power / normalizer
+            for value, power in zip(values, _rank_powers(limits.exponent, len(values)), strict=True)
+        ]
 
     def score_as_of(self, at: datetime) -> float:
         """The score at a past instant from the kept terms detected by then: a trend line of
@@ -141,9 +166,6 @@ class SectorScore:
             value = decayed(term.severity, term.detected_at, at, cfg=self._cfg)
             total += value / rank**limits.exponent / limits.normalizer
         return min(100.0, total)
-
-    def top(self, at: datetime, n: int) -> list[Contribution]:
-        return self.contributions(at)[: max(0, n)]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -26,7 +26,7 @@ class Level(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
     @classmethod
     def parse(cls, value: object) -> Level:
@@ -48,6 +48,9 @@ class Level(IntEnum):
     def lowered(self, steps: int) -> Level:
         """This level `steps` lower, stopping at none (dependency floors subtract levels)."""
         return Level(max(Level.NONE, self - steps))
+
+
+_LABELS = {level: level.name.lower() for level in Level}  # read for every floor of every tick
 
 
 class HasLevel(Protocol):

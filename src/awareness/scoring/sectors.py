@@ -99,6 +99,8 @@ class SectorsConfig(BaseModel):
     dependencies: dict[str, DependencyRule] = Field(default_factory=_default_dependencies)
     # provider -> dependent -> strength, with wildcards expanded
     _matrix: dict[str, dict[str, Strength]] = PrivateAttr(default_factory=dict)
+    # dependent -> provider -> strength: the same facts, read for every sector at every tick
+    _providers: dict[str, dict[str, Strength]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _expand(self) -> Self:
@@ -112,6 +114,14 @@ class SectorsConfig(BaseModel):
         self._matrix = {
             provider: self._expand_rule(provider, rule)
             for provider, rule in self.dependencies.items()
+        }
+        self._providers = {
+            dependent: {
+                provider: dependents[dependent]
+                for provider, dependents in self._matrix.items()
+                if dependent in dependents
+            }
+            for dependent in self.sectors
         }
         return self
 
@@ -148,11 +158,7 @@ class SectorsConfig(BaseModel):
     def providers_of(self, dependent: str) -> dict[str, Strength]:
         """Sectors that `dependent` depends on, with how strongly."""
         self._require_known(dependent)
-        return {
-            provider: dependents[dependent]
-            for provider, dependents in self._matrix.items()
-            if dependent in dependents
-        }
+        return dict(self._providers[dependent])
 
     def strength(self, dependent: str, provider: str) -> Strength | None:
         self._require_known(dependent)

@@ -63,9 +63,10 @@ class RecentWindow:
 
     def prune(self, at: datetime) -> None:
         """Forget what has left the window; call with the evaluation time before reading."""
+        cutoff = self._cutoff(at)
         for org_id in list(self._marks):
             org = self._marks[org_id]
-            for tier in [t for t, mark in org.items() if not self._inside(mark, at)]:
+            for tier in [t for t, mark in org.items() if mark.detected_at <= cutoff]:
                 del org[tier]
             if not org:
                 del self._marks[org_id]
@@ -74,15 +75,16 @@ class RecentWindow:
         """Organization -> its latest mark of `tier` still inside the window at `at`."""
         if tier not in self._thresholds:
             raise ValueError(f"unknown tier {tier!r}: expected one of {TIERS}")
+        cutoff = self._cutoff(at)
         return {
             org_id: org[tier]
             for org_id, org in sorted(self._marks.items())
-            if tier in org and self._inside(org[tier], at)
+            if tier in org and org[tier].detected_at > cutoff
         }
 
-    def _inside(self, mark: Mark, at: datetime) -> bool:
-        age = require_aware(at, "at") - mark.detected_at
-        return age < timedelta(hours=self._cfg.floors.window_hours)
+    def _cutoff(self, at: datetime) -> datetime:
+        """A mark is inside while `at - detected_at < window`, i.e. `detected_at > cutoff`."""
+        return require_aware(at, "at") - timedelta(hours=self._cfg.floors.window_hours)
 
     def to_json(self) -> dict[str, Any]:
         return {
