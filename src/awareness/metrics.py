@@ -46,36 +46,28 @@ class _Collector(Collector):
         for kind in ("incident", "asset"):
             ingested.add_metric([kind], c.reports[kind])
         yield ingested
-        yield CounterMetricFamily(
-            "awareness_reports_correlated", "Reports correlated by this process", value=c.correlated
-        )
-        yield CounterMetricFamily(
-            "awareness_events_appended", "Events this process appended to the log", value=c.events
-        )
-        yield GaugeMetricFamily(
-            "awareness_correlator_lag_reports",
-            "Committed reports not yet correlated",
-            value=c.lag_reports,
-        )
-        yield GaugeMetricFamily(
-            "awareness_correlator_lag_seconds",
-            "Age of the oldest report not yet correlated",
-            value=c.lag_seconds,
-        )
-        yield GaugeMetricFamily(
-            "awareness_correlator_leader", "1 if this process correlates", value=int(c.leader)
-        )
-        yield GaugeMetricFamily(
-            "awareness_feed_clients", "Feed clients connected to this process", value=c.feed_clients
-        )
-        yield CounterMetricFamily(
-            "awareness_feed_messages_sent", "Feed frames sent by this process", value=c.feed_sent
-        )
-        yield CounterMetricFamily(
-            "awareness_feed_clients_dropped",
-            "Feed clients disconnected for falling behind",
-            value=c.feed_dropped_clients,
-        )
+        for family, name, doc, attribute in _SCALARS:
+            yield family(name, doc, value=float(getattr(c, attribute)))
+
+
+# Every scalar of `Counts`: (family, metric name, help, attribute).
+_SCALARS: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str, str], ...] = (
+    (CounterMetricFamily, "awareness_reports_correlated", "Reports correlated by this process",
+     "correlated"),
+    (CounterMetricFamily, "awareness_events_appended", "Events this process appended to the log",
+     "events"),
+    (GaugeMetricFamily, "awareness_correlator_lag_reports", "Committed reports not yet correlated",
+     "lag_reports"),
+    (GaugeMetricFamily, "awareness_correlator_lag_seconds",
+     "Age of the oldest report not yet correlated", "lag_seconds"),
+    (GaugeMetricFamily, "awareness_correlator_leader", "1 if this process correlates", "leader"),
+    (GaugeMetricFamily, "awareness_feed_clients", "Feed clients connected to this process",
+     "feed_clients"),
+    (CounterMetricFamily, "awareness_feed_messages_sent", "Feed frames sent by this process",
+     "feed_sent"),
+    (CounterMetricFamily, "awareness_feed_clients_dropped",
+     "Feed clients disconnected for falling behind", "feed_dropped_clients"),
+)  # fmt: skip
 
 
 class Metrics:
