@@ -35,7 +35,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,10 @@ from awareness.scoring import (
 )
 from awareness.settings import Settings, load_settings
 
+# The drivers' shared pieces live beside them in bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import BenchError, git_state, log, versions
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -79,14 +82,6 @@ HISTORY_END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FIXED_NOW = HISTORY_END + timedelta(days=30)
 CHUNK = 20_000  # incidents generated and copied at a time
 INDEXED_TABLES = ("reports", "incidents", "indicators")  # secondary indexes built after COPY
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
-
-
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1691,8 +1686,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "sqlalchemy": metadata.version("sqlalchemy"),
-            "asyncpg": metadata.version("asyncpg"),
+            "versions": versions("sqlalchemy", "asyncpg"),
+            "git": git_state(),
             **result,
             "verdicts": verdicts,
             "statements": [r.__dict__ for r in reports],

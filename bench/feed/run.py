@@ -51,9 +51,12 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+# The drivers' shared pieces live beside them in bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import BenchError, free_port, git_state, log, stop_process, versions
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -70,14 +73,6 @@ FILL_SECTOR = "chemical"  # the stalled client's extra traffic; no measured clie
 
 HEARTBEAT_PREFIX = '{"type":"heartbeat"'
 SEQ = re.compile(r'"seq":(\d+)')
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now().astimezone():%H:%M:%S}] {message}", flush=True)
-
-
-class BenchError(Exception):
-    pass
 
 
 def raise_open_files(wanted: int) -> int:
@@ -448,12 +443,6 @@ class Clients:
 # servers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def send_queue(server_port: int, client_port: int) -> int | None:
     """Bytes the kernel holds, unsent, on the server's socket to one client (`ss` Send-Q)."""
     try:
@@ -541,14 +530,7 @@ class Server:
         return "\n".join(text[-lines:])
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 def awareness_env(database_url: str, extra: list[str]) -> dict[str, str]:
@@ -1193,39 +1175,6 @@ async def probe_deflate(url: str, headers: dict[str, str]) -> str | None:
         return ws.response.headers.get("Sec-WebSocket-Extensions") if ws.response else None
 
 
-def versions() -> dict[str, str]:
-    found = {}
-    for name in (
-        "awareness",
-        "websockets",
-        "uvicorn",
-        "uvloop",
-        "starlette",
-        "fastapi",
-        "asyncpg",
-        "sqlalchemy",
-    ):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
-def git_state() -> dict[str, Any]:
-    """Read-only: the commit and whether src/ has uncommitted changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return {}
-    return {"commit": commit, "src_uncommitted_changes": bool(dirty)}
-
-
 @dataclass
 class Resources:
     """Everything to undo, in reverse order, whatever happens."""
@@ -1392,7 +1341,9 @@ async def main_async(args: argparse.Namespace, res: Resources) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "versions": versions(),
+        "versions": versions(
+            "websockets", "uvicorn", "uvloop", "starlette", "fastapi", "asyncpg", "sqlalchemy"
+        ),
         "git": git_state(),
         "awareness_settings_env": {k: v for k, v in env.items() if k.startswith("AWARENESS_")}
         | {"AWARENESS_DATABASE_URL": "(fresh database)"},

@@ -24,7 +24,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,12 +35,18 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+# The drivers' shared pieces live beside them in bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import BenchError, free_port, git_state, log, stop_process, versions
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+# Recorded with every result: what both servers run on.
+PACKAGES = ("uvicorn", "uvloop", "httptools", "fastapi", "starlette", "pydantic", "asyncpg",
+            "sqlalchemy")  # fmt: skip
 LUA = HERE / "post.lua"
 BARE_APP = HERE / "bare_app.py"
 RESULTS = ROOT / "bench" / "results"
@@ -55,14 +60,6 @@ WRK_INSTALL = "install it with: apt-get install -y wrk   (Debian/Ubuntu package 
 
 # ---------------------------------------------------------------------------------------------
 # output
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now().astimezone():%H:%M:%S}] {message}", flush=True)
-
-
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,12 +214,6 @@ def http(
         return status, raw.decode(errors="replace")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # ---------------------------------------------------------------------------------------------
 # servers
 
@@ -285,14 +276,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
     def new_log_lines(self) -> list[str]:
         with open(self.log_path, "rb") as handle:
@@ -1123,40 +1107,6 @@ def print_table(bench: Bench, result: dict[str, Any]) -> None:
             print(f"    {p['pct']:>5}%  {p['frame']}")
 
 
-def git_state() -> dict[str, Any]:
-    """The commit measured and whether src/ had uncommitted changes (read-only git calls)."""
-
-    def git(*words: str) -> str:
-        done = subprocess.run(["git", "-C", str(ROOT), *words], capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    changed = git("status", "--porcelain", "--", "src", "migrations", "config")
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "uncommitted_files": len(changed.splitlines()) if changed else 0,
-    }
-
-
-def versions() -> dict[str, str]:
-    found = {}
-    for dist in (
-        "uvicorn",
-        "uvloop",
-        "httptools",
-        "fastapi",
-        "starlette",
-        "pydantic",
-        "asyncpg",
-        "sqlalchemy",
-        "awareness",
-    ):
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            found[dist] = "not installed"
-    return found
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     default_cli = Path(sys.executable).with_name("awareness")
     parser = argparse.ArgumentParser(
@@ -1317,7 +1267,7 @@ def main(argv: list[str] | None = None) -> int:
                 },
                 "postgres": settings,
                 "wrk": wrk_version(),
-                "versions": versions(),
+                "versions": versions(*PACKAGES),
                 "flags": {k: v for k, v in vars(args).items() if k not in ("py_spy",)},
                 "lua": str(LUA.relative_to(ROOT)),
                 "awareness_correlator": args.correlator if has_correlator() else "absent",
