@@ -29,9 +29,6 @@ class Subscriber:
     audience: Audience
     outlet: Outlet
 
-    def offer(self, seq: int, text: str) -> bool:
-        return self.outlet.offer(seq, text)
-
 
 class Closable(Protocol):
     def end(self, code: int, reason: str) -> None: ...

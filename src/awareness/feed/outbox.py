@@ -78,9 +78,7 @@ class Outbox:
         try:
             waiting = sending.send(None)
         except StopIteration:
-            if seq is not None:
-                self.last_sent = seq
-            self._stats.sent += 1
+            self._sent(seq)
             return
         except Exception:
             sending.close()
