@@ -223,16 +223,16 @@ class World:
 
 
 async def add_org(app: FastAPI, org_id: str, sector: str) -> None:
-    services = app.state.services
-    async with services.database.write() as conn:
+    components = app.state.components
+    async with components.database.write() as conn:
         await orgs.create_org(
             conn,
             org_id=org_id,
             name=org_id.title(),
             sector=sector,
             region=None,
-            known_sectors=services.settings.sectors.sectors,
-            now=services.clock.now(),
+            known_sectors=components.settings.sectors.sectors,
+            now=components.clock.now(),
             actor="test",
         )
 
@@ -240,16 +240,16 @@ async def add_org(app: FastAPI, org_id: str, sector: str) -> None:
 async def add_key(
     app: FastAPI, role: Role, *, org: str | None = None, sectors: list[str] | None = None
 ) -> dict[str, str]:
-    services = app.state.services
-    async with services.database.write() as conn:
+    components = app.state.components
+    async with components.database.write() as conn:
         created = await keys.create_key(
             conn,
             role=role,
             org_id=org,
             sectors=sectors,
             name=None,
-            known_sectors=services.settings.sectors.sectors,
-            now=services.clock.now(),
+            known_sectors=components.settings.sectors.sectors,
+            now=components.clock.now(),
             actor="test",
         )
     return {"Authorization": f"Bearer {created.key}"}
@@ -272,16 +272,18 @@ async def world(app: FastAPI) -> World:
 
 
 async def settle(app: FastAPI) -> None:
-    """Wait until the correlator has processed every committed report."""
-    correlator = app.state.services.correlator
-    assert correlator is not None
-    await correlator.settle()
+    """Wait until the correlator has processed every committed report, and the broadcaster has
+    handed every event it appended to the feed's clients."""
+    components = app.state.components
+    assert components.correlator is not None
+    await components.correlator.settle()
+    await components.feed.settle()
 
 
 async def count_rows(app: FastAPI, table: str) -> int:
     import sqlalchemy as sa
 
-    async with app.state.services.database.read() as conn:
+    async with app.state.components.database.read() as conn:
         return (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
 
 

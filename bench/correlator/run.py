@@ -48,7 +48,7 @@ from awareness.db import tables
 from awareness.db.engine import Database
 from awareness.db.migrate import upgrade_to_head
 from awareness.ingest.indicators import normalize_indicator
-from awareness.ingest.schemas import CRITICALITY_ORDER, AssetIn, IncidentIn
+from awareness.ingest.schemas import AssetIn, IncidentIn
 from awareness.ingest.store import append_incidents, upsert_assets
 from awareness.scoring import (
     LevelState,
@@ -65,6 +65,7 @@ from awareness.scoring import (
     summarize_sightings,
 )
 from awareness.settings import Settings, load_settings
+from awareness.vocabulary import CRITICALITY_ORDER
 
 # The drivers' shared pieces live beside them in bench/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -1268,7 +1269,11 @@ async def measure_round(
                 t0 = time.perf_counter()
                 async with conn.begin():
                     outcome = await run_batch(
-                        conn, settings=target.settings, limit=limit, now=FIXED_NOW
+                        conn,
+                        scoring=target.settings.scoring,
+                        sectors=target.settings.sectors,
+                        limit=limit,
+                        now=FIXED_NOW,
                     )
                 seconds = time.perf_counter() - t0
                 python, server = time.process_time() - python0, backend_cpu(backend) - server0

@@ -66,7 +66,7 @@ RESULTS = ROOT / "bench" / "results"
 TARGET_CPU_RATIO = 1.5  # awareness CPU per frame / bare CPU per frame, at most
 TARGET_P99_EXTRA_MS = 50.0  # awareness p99 - bare p99, at most
 TARGET_STALL_P99 = 0.10  # relative change of the others' p99 with a stalled client, at most
-EVENTS_CHANNEL = "awareness_events"  # awareness.notify.EVENTS; checked at start-up
+EVENTS_CHANNEL = "awareness_events"  # awareness.signals.local.EVENTS; checked at start-up
 TOO_SLOW = 1013
 MEASURED_SECTORS = ("energy", "water")  # the measured events' sectors; the clients' scope
 FILL_SECTOR = "chemical"  # the stalled client's extra traffic; no measured client follows it
@@ -580,8 +580,8 @@ def log_problems(server: Server) -> list[str]:
 
 
 def warning_data(number: int, now: datetime) -> dict[str, Any]:
-    """The `data` of a campaign warning as the feed sends it (awareness.correlator.emit's
-    warning_view); `seq` is filled in with the event's."""
+    """The `data` of a campaign warning as the feed sends it (awareness.views.warnings'
+    WarningView); `seq` is filled in with the event's."""
     at = now.isoformat().replace("+00:00", "Z")
     value = f"185.220.{100 + number // 250 % 100}.{1 + number % 250}"
     return {
@@ -632,7 +632,7 @@ class AwarenessEmitter:
         import asyncpg
         from sqlalchemy.ext.asyncio import create_async_engine
 
-        from awareness.notify import EVENTS
+        from awareness.signals.local import EVENTS
 
         if EVENTS != EVENTS_CHANNEL:
             raise BenchError(f"awareness now notifies events on {EVENTS!r}")
@@ -640,16 +640,18 @@ class AwarenessEmitter:
         self.notify_conn = await asyncpg.connect(self.dsn)
 
     async def emit(self, number: int) -> tuple[int, float]:
-        from awareness.eventlog import EventWriter
+        from awareness.eventlog.writer import EventWriter
+        from awareness.views.warnings import WarningView
 
         now = datetime.now(UTC)
+        data = warning_data(number, now)
         async with self.engine.begin() as conn:
             seq = await EventWriter(conn).append(
                 type="warning",
                 kind="campaign",
                 sector="energy",
                 sectors=["energy", "water"],
-                data=warning_data(number, now),
+                data=lambda seq: WarningView.model_validate(data | {"seq": seq}),
                 at=now,
             )
         t0 = time.monotonic()  # committed; the broadcaster has not been told yet
@@ -660,21 +662,22 @@ class AwarenessEmitter:
         """Padded level changes of a sector the measured clients do not follow, as fast as
         they commit: only the stalled client (all sectors) is sent them, and they fill the
         kernel's buffers on its path, so the server itself feels the stall. Returns the count."""
-        from awareness.eventlog import EventWriter
+        from awareness.eventlog.writer import EventWriter
+        from awareness.views.sectors import level_change
 
         chunk = 256 * 1024
         count = max(1, -(-total_bytes // chunk))
         seq = 0
         for i in range(count):
             now = datetime.now(UTC)
-            data = {
-                "sector": sector,
-                "level": "blue",
-                "previous_level": "none",
-                "score": float(i),
-                "at": now.isoformat().replace("+00:00", "Z"),
-                "note": "x" * chunk,
-            }
+            data = level_change(
+                sector=sector,
+                level="blue",
+                previous_level="none",
+                score=float(i),
+                at=now,
+                evidence={"note": "x" * chunk},
+            )
             async with self.engine.begin() as conn:
                 seq = await EventWriter(conn).append(
                     type="sector_level",

@@ -4,55 +4,52 @@ log in the same transaction, so every open board sees it live."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
-from awareness.correlator.emit import warning_view
-from awareness.db.tables import event_targets, warnings
-from awareness.eventlog import EventWriter
-from awareness.situation import get_warning
+from awareness.db.engine import Database
+from awareness.db.tables import warnings
+from awareness.eventlog.writer import EventWriter
+from awareness.metrics import Metrics
+from awareness.signals import Signals
+from awareness.views.warnings import WarningView, ack_view, find_warning
 
 
 async def acknowledge(
-    conn: AsyncConnection, *, principal: Principal, warning_id: int, now: datetime
-) -> tuple[dict[str, Any] | None, int | None]:
-    """Returns the warning (None when not visible to the caller) and the new event's seq
-    (None when it was already acknowledged: acknowledging is idempotent)."""
-    writer = EventWriter(conn)
-    # The append lock first, the warning's row second: the order every writer follows.
-    await writer.lock()
-    row = await get_warning(conn, principal=principal, warning_id=warning_id, lock=True)
-    if row is None:
-        return None, None
-    if row["acknowledged_at"] is not None:
-        return warning_view(row), None
-    row |= {"acknowledged_at": now, "acknowledged_by": principal.display}
-    await conn.execute(
-        warnings.update()
-        .where(warnings.c.id == warning_id)
-        .values(acknowledged_at=now, acknowledged_by=principal.display)
-    )
-    view = warning_view(row)
-    targets = (
+    database: Database,
+    *,
+    principal: Principal,
+    warning_id: int,
+    now: datetime,
+    signals: Signals,
+    metrics: Metrics,
+) -> WarningView | None:
+    """The warning as acknowledged (None when the caller may not see it). Acknowledging again
+    changes nothing and appends nothing."""
+    async with database.write() as conn:
+        writer = EventWriter(conn)
+        # The append lock first, the warning's row second: the order every writer follows.
+        await writer.lock()
+        warning = await find_warning(conn, principal=principal, warning_id=warning_id, lock=True)
+        if warning is None or warning.acknowledged_at is not None:
+            return warning
         await conn.execute(
-            sa.select(event_targets.c.org_id).where(event_targets.c.seq == row["seq"])
+            warnings.update()
+            .where(warnings.c.id == warning_id)
+            .values(acknowledged_at=now, acknowledged_by=principal.display)
         )
-    ).scalars()
-    seq = await writer.append(
-        type="ack",
-        kind=row["kind"],
-        sector=row["sector"],
-        sectors=row["sectors"],
-        targets=list(targets),
-        data={
-            "warning_id": warning_id,
-            "acknowledged_at": view["acknowledged_at"],
-            "acknowledged_by": view["acknowledged_by"],
-        },
-        at=now,
-        warning_id=warning_id,
-    )
-    return view, seq
+        warning = warning.model_copy(
+            update={"acknowledged_at": now, "acknowledged_by": principal.display}
+        )
+        seq = await writer.append(
+            type="ack",
+            kind=warning.kind,
+            sector=warning.sector,
+            sectors=warning.sectors,
+            targets=warning.target_orgs or (),
+            data=ack_view(warning),
+            at=now,
+            warning_id=warning_id,
+        )
+    metrics.events_appended.inc()
+    signals.events_committed(seq)
+    return warning

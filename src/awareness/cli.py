@@ -282,7 +282,7 @@ def rescore(
 ) -> None:
     """Rebuild every level, campaign and warning from the stored reports alone and show what
     differs from the live state; without --dry-run the rebuilt state replaces the live one."""
-    from awareness import rescore as replay
+    from awareness.correlator import rescore as replay
 
     settings = _settings()
     try:

@@ -93,7 +93,7 @@ async def test_admin_only_endpoints(client: httpx.AsyncClient, world: World, app
 async def test_revoked_key_stops_working(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
-    app.state.services.keys._ttl = 0  # no cache: revocation is seen at once
+    app.state.components.keys._ttl = 0  # no cache: revocation is seen at once
     created = await client.post(
         "/v1/keys", json={"role": "operator", "org": "aqua"}, headers=world.admin
     )
@@ -116,7 +116,7 @@ async def test_keys_are_stored_hashed(
     created = await client.post("/v1/keys", json={"role": "responder"}, headers=world.admin)
     key = created.json()["key"]
     assert len(key) >= 40
-    async with app.state.services.database.read() as conn:
+    async with app.state.components.database.read() as conn:
         stored = (await conn.execute(sa.select(api_keys))).mappings().all()
     assert all(key not in str(dict(row).values()) for row in stored)
 
@@ -124,9 +124,11 @@ async def test_keys_are_stored_hashed(
 async def test_rate_limit_answers_429_with_retry_after(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
+    from dataclasses import replace
+
     from awareness.auth.limits import RateLimiter
 
-    app.state.services.limiter = RateLimiter(per_second=1, burst=2)
+    app.state.components = replace(app.state.components, limiter=RateLimiter(per_second=1, burst=2))
     statuses = [
         (await client.get("/v1/incidents", headers=world.grid_north)).status_code for _ in range(3)
     ]

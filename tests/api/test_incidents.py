@@ -32,7 +32,7 @@ async def test_submitted_incident_reads_back_normalized(
     )
     created = await client.post("/v1/incidents", json=body, headers=world.grid_north)
     assert created.status_code == 201, created.text
-    assert created.json()["received_at"] == "2026-03-02T09:00:00+00:00"
+    assert created.json()["received_at"] == "2026-03-02T09:00:00Z"
     incident_id = created.json()["id"]
 
     got = await client.get(f"/v1/incidents/{incident_id}", headers=world.grid_north)

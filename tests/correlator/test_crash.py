@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from awareness import rescore
-from awareness.correlator.steps import Step
+from awareness.correlator import rescore, steps
+from awareness.correlator.state import Context
 from awareness.db.engine import Database
 from awareness.db.tables import correlator_state, reports, warnings
 from awareness.settings import load_settings
@@ -74,16 +74,16 @@ async def test_crash_in_the_middle_of_a_batch(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    original = Step.incident
+    original = steps.incident
     calls = {"n": 0}
 
-    async def dies_once(self: Step, *args: Any) -> None:
+    async def dies_once(ctx: Context, *args: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 25:
             raise RuntimeError("correlator killed mid-batch")
-        await original(self, *args)
+        await original(ctx, *args)
 
-    monkeypatch.setattr(Step, "incident", dies_once)
+    monkeypatch.setattr(steps, "incident", dies_once)
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     for headers in (world.grid_north, world.grid_south, world.aqua):
         response = await client.post("/v1/incidents/batch", json=_batch(start, 40), headers=headers)
@@ -91,7 +91,7 @@ async def test_crash_in_the_middle_of_a_batch(
     for _ in range(3):
         await settle(app)
     assert calls["n"] > 120, "the batch was replayed after the crash"
-    database = app.state.services.database
+    database = app.state.components.database
     assert await _duplicates(database) == []
     await _assert_same_as_rebuilt(database, tmp_path)
 

@@ -22,8 +22,8 @@ async def test_late_commit_is_not_skipped(
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite has one writer at a time: commits cannot overtake each other there")
-    services = app.state.services
-    async with services.database.read() as conn:
+    components = app.state.components
+    async with components.database.read() as conn:
         sector = (
             await conn.execute(
                 sa.select(organizations.c.sector).where(organizations.c.id == "grid-north")
@@ -31,23 +31,23 @@ async def test_late_commit_is_not_skipped(
         ).scalar_one()
     operator = Principal(key_id=1, role=Role.operator, org_id="grid-north", org_sector=sector)
 
-    async with services.database.engine.connect() as slow:
+    async with components.database.engine.connect() as slow:
         transaction = await slow.begin()
         [early] = await append_incidents(
             slow,
             principal=operator,
             items=[IncidentIn.model_validate_json(json.dumps(incident()))],
-            now=services.clock.now(),
+            now=components.clock.now(),
             request_id=None,
         )
         late = await client.post("/v1/incidents", json=incident(), headers=world.grid_south)
         assert late.json()["id"] > early
         await settle(app)
-        async with services.database.read() as conn:
+        async with components.database.read() as conn:
             scored = set((await conn.execute(sa.select(incident_scores.c.incident_id))).scalars())
         assert scored == set(), "nothing past a running writer is correlated yet"
         await transaction.commit()
     await settle(app)
-    async with services.database.read() as conn:
+    async with components.database.read() as conn:
         scored = set((await conn.execute(sa.select(incident_scores.c.incident_id))).scalars())
     assert scored == {early, late.json()["id"]}

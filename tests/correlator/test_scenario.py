@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from awareness import rescore
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
+from awareness.correlator import rescore
 from tests.conftest import add_key, add_org, settle
 
 CAMPAIGN_IP = "185.220.101.47"
@@ -163,12 +163,12 @@ async def test_scenario(
     assert telco[0]["evidence"]["trigger"] == "asset"
 
     # 7. The same reports give the same results when everything is rebuilt from them.
-    services = app.state.services
+    components = app.state.components
     rebuilt = await rescore.rebuild(
-        services.database, services.settings, scratch_dir=tmp_path, now=clock.now()
+        components.database, components.settings, scratch_dir=tmp_path, now=clock.now()
     )
     try:
-        comparison = await rescore.compare(services.database, rebuilt)
+        comparison = await rescore.compare(components.database, rebuilt)
     finally:
         await rebuilt.dispose()
     assert comparison.identical, "\n".join(comparison.lines())

@@ -12,8 +12,9 @@ from fastapi import FastAPI
 from websockets.exceptions import ConnectionClosed
 
 from awareness.clock import ManualClock
-from awareness.eventlog import EventWriter, purge_before
-from awareness.notify import EVENTS
+from awareness.eventlog.reader import purge_before
+from awareness.eventlog.writer import EventWriter
+from awareness.views.sectors import level_change
 from tests.conftest import World, report_severe, settle
 from tests.feed.conftest import open_feed
 
@@ -52,7 +53,7 @@ async def test_scope_by_role(
         await energy_feed.frame()
         await water_op.frame()
         await report_severe(client, world.aqua, clock)
-        await asyncio.sleep(0.2)
+        await settle(app)
         energy_frames = await energy_feed.quiet(1.0)
         water_frames = await water_op.quiet(1.0)
     # Water at orange lifts nothing in energy (energy does not depend strongly on water) ...
@@ -68,7 +69,7 @@ async def test_scope_by_role(
 
 
 async def test_resume_after_disconnect_matches_the_warnings_list(
-    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
 ) -> None:
     feed, socket = await open_feed(live, world.all_supervisor)
     async with socket:
@@ -77,7 +78,7 @@ async def test_resume_after_disconnect_matches_the_warnings_list(
     await report_severe(client, world.grid_north, clock)
     clock.advance(timedelta(minutes=1))
     await report_severe(client, world.aqua, clock)
-    await asyncio.sleep(0.5)
+    await settle(app)
     feed, socket = await open_feed(live, world.all_supervisor, query=f"after={start}")
     async with socket:
         connected = await feed.frame()
@@ -94,19 +95,19 @@ async def test_resume_after_disconnect_matches_the_warnings_list(
 async def test_events_committed_during_replay_are_neither_lost_nor_duplicated(
     live: str, world: World, app: FastAPI, clock: ManualClock
 ) -> None:
-    services = app.state.services
+    components = app.state.components
 
     async def append(count: int) -> None:
         for i in range(count):
-            async with services.database.write() as conn:
+            async with components.database.write() as conn:
                 writer = EventWriter(conn)
                 seq = await writer.append(
                     type="sector_level", kind="sector_level", sector="energy", sectors=(),
-                    data={"sector": "energy", "level": "blue", "previous_level": "none",
-                          "score": float(i), "at": clock.now().isoformat()},
+                    data=level_change(sector="energy", level="blue", previous_level="none",
+                                      score=float(i), at=clock.now(), evidence={}),
                     at=clock.now(),
                 )  # fmt: skip
-            services.notifier.notify(EVENTS, seq)
+            components.signals.events_committed(seq)
             if i % 10 == 0:
                 await asyncio.sleep(0)
 
@@ -184,7 +185,7 @@ async def test_refused_connections_say_why(
 
 
 async def test_filters_by_sector_and_kind(
-    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
 ) -> None:
     feed, socket = await open_feed(
         live, world.all_supervisor, query="sector=water&kind=sector_level"
@@ -193,17 +194,18 @@ async def test_filters_by_sector_and_kind(
         await feed.frame()
         await report_severe(client, world.grid_north, clock)
         await report_severe(client, world.aqua, clock)
-        frames = await feed.quiet(1.5)
+        await settle(app)
+        frames = await feed.quiet(1.0)
     assert frames
     assert all(f["data"]["sector"] == "water" for f in frames)
     assert all(f["type"] == "sector_level" or f["data"]["kind"] == "sector_level" for f in frames)
 
 
 async def test_acknowledgement_appears_on_another_board(
-    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock
+    live: str, client: httpx.AsyncClient, world: World, clock: ManualClock, app: FastAPI
 ) -> None:
     await report_severe(client, world.grid_north, clock)
-    await asyncio.sleep(0.3)
+    await settle(app)
     warning = (await client.get("/v1/warnings?sector=energy", headers=world.all_supervisor)).json()[
         "items"
     ][0]
@@ -224,7 +226,7 @@ async def test_purged_history_is_announced_before_the_replay(
     clock.advance(timedelta(days=40))
     await report_severe(client, world.grid_south, clock)
     await settle(app)
-    async with app.state.services.database.write() as conn:
+    async with app.state.components.database.write() as conn:
         removed = await purge_before(conn, before=clock.now() - timedelta(days=30))
     assert removed > 0
     feed, socket = await open_feed(live, world.all_supervisor, query="after=0")
@@ -240,7 +242,7 @@ async def test_purged_history_is_announced_before_the_replay(
 
 
 async def test_heartbeat_carries_the_head(live: str, world: World, app: FastAPI) -> None:
-    options = app.state.services.settings.feed
+    options = app.state.components.settings.feed
     assert options.keepalive_seconds == 0.3
     feed, socket = await open_feed(live, world.grid_north)
     async with socket:

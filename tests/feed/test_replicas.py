@@ -17,9 +17,9 @@ from websockets.asyncio.client import connect
 
 from awareness.api.app import create_app
 from awareness.clock import ManualClock
-from awareness.eventlog import EventWriter
-from awareness.notify import EVENTS
+from awareness.eventlog.writer import EventWriter
 from awareness.settings import Settings
+from awareness.views.sectors import level_change
 from tests.conftest import SEVERE, START, World, incident, make_settings
 from tests.feed.conftest import open_feed, serve_app
 
@@ -69,18 +69,18 @@ async def test_listener_survives_its_connection_being_terminated(
     app: FastAPI, client: httpx.AsyncClient, world: World, second: FastAPI, clock: ManualClock,
     database_url: str,
 ) -> None:  # fmt: skip
-    notifier = second.state.services.notifier
-    await asyncio.wait_for(notifier.connected.wait(), 5)
-    pid = notifier.backend_pid
+    signals = second.state.components.signals
+    await asyncio.wait_for(signals.connected.wait(), 5)
+    pid = signals.backend_pid
     admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
     finally:
         await admin.close()
     deadline = time.monotonic() + 10
-    while notifier.backend_pid in (None, pid) and time.monotonic() < deadline:
+    while signals.backend_pid in (None, pid) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert notifier.backend_pid not in (None, pid), "the listener reconnected"
+    assert signals.backend_pid not in (None, pid), "the listener reconnected"
 
     base, server, task = await serve_app(second)
     try:
@@ -101,7 +101,7 @@ async def test_listener_survives_its_connection_being_terminated(
 async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_up(
     app: FastAPI, live: str, world: World, clock: ManualClock
 ) -> None:
-    services = app.state.services
+    components = app.state.components
     healthy, healthy_socket = await open_feed(live, world.all_supervisor)
     # A client that never reads: its library stops reading the socket once 4 frames wait.
     stalled = await connect(
@@ -114,19 +114,19 @@ async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_up(
         padding = "x" * 20_000
         after_cut = 0
         for i in range(600):
-            async with services.database.write() as conn:
+            async with components.database.write() as conn:
                 seq = await EventWriter(conn).append(
                     type="sector_level", kind="sector_level", sector="energy", sectors=(),
-                    data={"sector": "energy", "level": "blue", "previous_level": "none",
-                          "score": float(i), "at": clock.now().isoformat(), "note": padding},
+                    data=level_change(sector="energy", level="blue", previous_level="none",
+                                      score=float(i), at=clock.now(), evidence={"note": padding}),
                     at=clock.now(),
                 )  # fmt: skip
-            services.notifier.notify(EVENTS, seq)
+            components.signals.events_committed(seq)
             # The healthy client keeps receiving every event, in step with the writer
             # (how fast, against a bare server, is what bench/feed measures).
             [frame] = await healthy.events(1, timeout=5)
             assert frame["seq"] == seq
-            if services.broadcaster.connections == 1:
+            if components.broadcaster.connections == 1:
                 after_cut += 1  # the stalled client was cut; the healthy one goes on
                 if after_cut == 20:
                     break

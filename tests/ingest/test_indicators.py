@@ -27,6 +27,7 @@ SAME = [
     ("md5", "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e"),
     ("cve", "cve-2021-44228", "CVE-2021-44228"),
     ("cve", "CVE-2024-1234567", "CVE-2024-1234567"),
+    ("cve", " CVE-2014-0160 ", "CVE-2014-0160"),  # leading zero kept
 ]
 
 
@@ -59,6 +60,9 @@ REFUSED = [
     ("md5", "0" * 33, "32 hexadecimal"),
     ("cve", "CVE-21-1234", "CVE id"),
     ("cve", "CVE-2021-12", "CVE id"),
+    ("cve", "2024-3400", "CVE id"),
+    ("cve", "CVE-2024-3400x", "CVE id"),
+    ("cve", "CVE-2024-12345678", "CVE id"),
 ]
 
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from awareness.scoring.bands import band_for_score, next_level
 from awareness.scoring.config import ScoringConfig
-from awareness.scoring.levels import Level, LevelState, band_for_score, next_level
+from awareness.scoring.levels import Level, LevelState
 
 CFG = ScoringConfig()
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -107,7 +108,7 @@ def test_unchanged_level_keeps_its_since() -> None:
 def test_level_state_json_round_trip_and_naive_refused() -> None:
     state = LevelState(Level.ORANGE, T0 + timedelta(microseconds=7))
     stored = json.loads(json.dumps(state.to_json()))
-    assert stored == {"level": "orange", "since": "2024-05-01T12:00:00.000007+00:00"}
+    assert stored == {"level": "orange", "since": "2024-05-01T12:00:00.000007Z"}
     assert LevelState.from_json(stored) == state
     with pytest.raises(ValueError, match="timezone-aware"):
         LevelState(Level.RED, datetime(2024, 5, 1))  # noqa: DTZ001

@@ -3,17 +3,17 @@ admin key comes from `awareness keys create --role admin`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from awareness.api.body import documented_body, json_body
+from awareness.api.deps import Admin, ComponentsDep
 from awareness.auth import keys, orgs
-from awareness.auth.dependencies import Admin, ServicesDep
 from awareness.auth.principal import Role
 from awareness.errors import NotFound
+from awareness.timestamps import UtcTime
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 
@@ -31,7 +31,7 @@ class OrgOut(BaseModel):
     name: str
     sector: str
     region: str | None
-    created_at: datetime
+    created_at: UtcTime
 
 
 class KeyIn(BaseModel):
@@ -51,26 +51,26 @@ class KeyCreated(BaseModel):
 
 @router.post("/orgs", status_code=201, response_model=OrgOut, openapi_extra=documented_body(OrgIn))
 async def create_org(
-    principal: Admin, services: ServicesDep, body: Annotated[OrgIn, Depends(json_body(OrgIn))]
+    principal: Admin, components: ComponentsDep, body: Annotated[OrgIn, Depends(json_body(OrgIn))]
 ) -> dict[str, Any]:
     """Register an operator organization."""
-    async with services.database.write() as conn:
+    async with components.database.write() as conn:
         return await orgs.create_org(
             conn,
             org_id=body.id,
             name=body.name,
             sector=body.sector,
             region=body.region,
-            known_sectors=services.settings.sectors.sectors,
-            now=services.clock.now(),
+            known_sectors=components.settings.sectors.sectors,
+            now=components.clock.now(),
             actor=principal.actor,
         )
 
 
 @router.get("/orgs", response_model=list[OrgOut])
-async def list_orgs(principal: Admin, services: ServicesDep) -> list[dict[str, Any]]:
+async def list_orgs(principal: Admin, components: ComponentsDep) -> list[dict[str, Any]]:
     """Every registered organization."""
-    async with services.database.read() as conn:
+    async with components.database.read() as conn:
         return await orgs.list_orgs(conn)
 
 
@@ -78,29 +78,29 @@ async def list_orgs(principal: Admin, services: ServicesDep) -> list[dict[str, A
     "/keys", status_code=201, response_model=KeyCreated, openapi_extra=documented_body(KeyIn)
 )
 async def create_key(
-    principal: Admin, services: ServicesDep, body: Annotated[KeyIn, Depends(json_body(KeyIn))]
+    principal: Admin, components: ComponentsDep, body: Annotated[KeyIn, Depends(json_body(KeyIn))]
 ) -> dict[str, Any]:
     """Issue an API key; the key is in this answer only."""
-    async with services.database.write() as conn:
+    async with components.database.write() as conn:
         created = await keys.create_key(
             conn,
             role=body.role,
             org_id=body.org,
             sectors=body.sectors,
             name=body.name,
-            known_sectors=services.settings.sectors.sectors,
-            now=services.clock.now(),
+            known_sectors=components.settings.sectors.sectors,
+            now=components.clock.now(),
             actor=principal.actor,
         )
     return {"id": created.id, "key": created.key, "prefix": created.prefix, "role": body.role}
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-async def revoke_key(key_id: int, principal: Admin, services: ServicesDep) -> None:
+async def revoke_key(key_id: int, principal: Admin, components: ComponentsDep) -> None:
     """Revoke a key; it stops working within the key cache's lifetime (seconds)."""
-    async with services.database.write() as conn:
+    async with components.database.write() as conn:
         revoked = await keys.revoke_key(
-            conn, key_id=key_id, now=services.clock.now(), actor=principal.actor
+            conn, key_id=key_id, now=components.clock.now(), actor=principal.actor
         )
     if not revoked:
         raise NotFound(f"no active key {key_id}")

@@ -1,5 +1,7 @@
-"""The app factory: `create_app(settings)` wires routers, errors, middleware and background
-tasks. Nothing connects at import; the database is opened by the factory and closed on exit."""
+"""The app factory: `create_app(settings)` builds every part once, in order (database, signals,
+metrics, keys, ingest, the correlator and the feed as consumers of their logs), wires who wakes
+whom, then routers, errors, middleware and background tasks. Nothing connects at import; the
+database is opened by the factory and closed on exit."""
 
 from __future__ import annotations
 
@@ -15,72 +17,110 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import awareness
-from awareness.api import admin, board, errors, feed, health, reports
+from awareness.api import admin, board, errors, feed, health, reports, vocabulary
+from awareness.api.components import Components
 from awareness.api.middleware import BodyLimit, RequestContext
-from awareness.clock import Clock
-from awareness.correlator.loop import Correlator
-from awareness.db.engine import Database
-from awareness.eventlog import purge_before
+from awareness.auth.keys import KeyStore
+from awareness.auth.limits import RateLimiter
+from awareness.clock import Clock, SystemClock
+from awareness.consumers.runner import Runner
+from awareness.correlator.correlator import Correlator
+from awareness.db.engine import Database, open_database
+from awareness.eventlog.reader import purge_before
 from awareness.feed.broadcaster import Broadcaster
-from awareness.feed.socket import GOING_AWAY
+from awareness.feed.connection import GOING_AWAY
 from awareness.ingest.idempotency import purge_expired
-from awareness.notify import EVENTS, REPORTS
+from awareness.ingest.submit import Ingest
+from awareness.metrics import Metrics
 from awareness.paths import resource_dir
-from awareness.services import Services, build_services
 from awareness.settings import Settings
+from awareness.signals import open_signals
+from awareness.views import frames
 
 log = logging.getLogger(__name__)
+GOODBYE = "server going away: reconnect with after=<last seq>"
+
+
+def build_components(
+    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+) -> Components:
+    database = database or open_database(settings.effective_database_url, settings.database)
+    clock = clock or SystemClock()
+    signals = open_signals(database)
+    metrics = Metrics()
+    correlator = None
+    if settings.correlator.enabled:
+        options = settings.correlator
+        correlator = Runner(
+            Correlator(
+                options=options, scoring=settings.scoring, sectors=settings.sectors,
+                clock=clock, signals=signals, metrics=metrics,
+            ),
+            database=database, poll_seconds=options.poll_seconds,
+            retry_seconds=options.retry_seconds,
+        )  # fmt: skip
+        signals.on_reports(correlator.wake)
+        metrics.correlator_leader.set_function(lambda: float(correlator.leading))
+    broadcaster = Broadcaster(database, page=settings.feed.replay_page)
+    feed_runner = Runner(
+        broadcaster,
+        database=database,
+        poll_seconds=settings.feed.poll_seconds,
+        retry_seconds=settings.feed.poll_seconds,
+    )
+    signals.on_events(broadcaster.heard)
+    signals.on_events(feed_runner.wake)
+    metrics.feed_clients.set_function(lambda: broadcaster.connections)
+    metrics.consumer_lag_events.labels(broadcaster.name).set_function(lambda: broadcaster.lag)
+    components = Components(
+        settings=settings,
+        database=database,
+        clock=clock,
+        signals=signals,
+        metrics=metrics,
+        keys=KeyStore(database, cache_seconds=settings.auth.cache_seconds),
+        limiter=RateLimiter(
+            per_second=settings.limits.requests_per_second, burst=settings.limits.burst
+        ),
+        ingest=Ingest(database=database, settings=settings, signals=signals, metrics=metrics),
+        broadcaster=broadcaster,
+        correlator=correlator,
+        feed=feed_runner,
+    )
+    for runner in components.consumers:
+        if runner.consumer.exclusive:
+            leading = metrics.consumer_leader.labels(runner.consumer.name)
+            leading.set_function(lambda runner=runner: float(runner.leading))
+    return components
 
 
 def create_app(
     settings: Settings, *, clock: Clock | None = None, database: Database | None = None
 ) -> FastAPI:
-    services = build_services(settings, clock=clock, database=database)
-
-    notifier = services.notifier
-    services.report_listeners.append(lambda: notifier.notify(REPORTS, 0))
-    if settings.correlator.enabled:
-        correlator = Correlator(
-            settings=settings,
-            database=services.database,
-            clock=services.clock,
-            on_events=lambda seq: notifier.notify(EVENTS, seq),
-            counts=services.metrics.counts,
-        )
-        notifier.listen(REPORTS, correlator.wake)
-        services.correlator = correlator
-    broadcaster = Broadcaster(
-        services.database,
-        poll_seconds=settings.feed.poll_seconds,
-        page=settings.feed.replay_page,
-    )
-    notifier.listen(EVENTS, broadcaster.wake)
-    services.broadcaster = broadcaster
+    components = build_components(settings, clock=clock, database=database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await notifier.start()
-        await broadcaster.start()
-        if services.correlator is not None:
-            services.correlator.start()
+        await components.signals.start()
+        for runner in components.consumers:
+            runner.start()
         tasks = [
-            asyncio.create_task(_every(3600, _purge_idempotency(services)), name="idempotency"),
-            asyncio.create_task(_every(3600, _purge_events(services)), name="events"),
+            asyncio.create_task(_every(3600, _purge_idempotency(components)), name="idempotency"),
+            asyncio.create_task(_every(3600, _purge_events(components)), name="events"),
         ]
         try:
             yield
         finally:
-            broadcaster.close_all(GOING_AWAY, "server going away: reconnect with after=<last seq>")
+            components.broadcaster.close_all(GOING_AWAY, GOODBYE)
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with suppress(asyncio.CancelledError):
                     await task
-            if services.correlator is not None:
-                await services.correlator.stop()
-            await broadcaster.stop()
-            await notifier.stop()
-            await services.database.dispose()
+            for runner in components.consumers:
+                await runner.stop()
+            await components.signals.stop()
+            await components.database.dispose()
 
     app = FastAPI(
         title="awareness",
@@ -88,14 +128,11 @@ def create_app(
         summary="Sector-wide cyber threat levels and early warnings for critical infrastructure.",
         lifespan=lifespan,
     )
-    app.state.services = services
+    app.state.components = components
     errors.install(app)
-    app.include_router(health.router)
-    app.include_router(reports.router)
-    app.include_router(board.router)
-    app.include_router(feed.router)
+    for module in (health, reports, board, feed, admin, vocabulary):
+        app.include_router(module.router)
     app.router.routes.append(feed.feed_route)
-    app.include_router(admin.router)
     app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
     app.add_middleware(
         BodyLimit,
@@ -105,14 +142,14 @@ def create_app(
     app.add_middleware(
         RequestContext,
         access_log=settings.log.access,
-        latency=services.metrics.request_seconds,
+        latency=components.metrics.request_seconds,
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """Adds the schemas of bodies that routes parse themselves after authentication."""
+    """Adds the schemas of bodies that dependencies parse, and of the feed's frames."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
@@ -122,25 +159,33 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
+        for model in frames.MODELS:
+            definition = model.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
+            components.update(definition.pop("$defs", {}))
+            components[model.__name__] = definition
         app.openapi_schema = schema
     return app.openapi_schema
 
 
-def _purge_events(services: Services) -> Callable[[], Awaitable[None]]:
+def _purge_events(components: Components) -> Callable[[], Awaitable[None]]:
     async def purge() -> None:
-        retention = timedelta(days=services.settings.feed.retention_days)
-        async with services.database.write() as conn:
-            removed = await purge_before(conn, before=services.clock.now() - retention)
+        retention = timedelta(days=components.settings.feed.retention_days)
+        async with components.database.write() as conn:
+            removed = await purge_before(conn, before=components.clock.now() - retention)
         if removed:
             log.info("old events removed from the log", extra={"count": removed})
 
     return purge
 
 
-def _purge_idempotency(services: Services) -> Callable[[], Awaitable[None]]:
+def _purge_idempotency(components: Components) -> Callable[[], Awaitable[None]]:
     async def purge() -> None:
-        retention = timedelta(hours=services.settings.ingest.idempotency_retention_hours)
-        removed = await purge_expired(services.database, before=services.clock.now() - retention)
+        retention = timedelta(hours=components.settings.ingest.idempotency_retention_hours)
+        removed = await purge_expired(
+            components.database, before=components.clock.now() - retention
+        )
         if removed:
             log.info("expired idempotency records removed", extra={"count": removed})
 

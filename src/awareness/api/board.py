@@ -1,86 +1,93 @@
-"""The warning board's endpoints: sector levels, warnings and their acknowledgement,
-campaigns."""
+"""The warning board's endpoints: who the caller is, sector levels, warnings and their
+acknowledgement, campaigns."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
-from awareness import acks, situation
+from awareness import acks
+from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep
 from awareness.api.pagination import Cursor, Limit, decode_cursor, page
-from awareness.auth.dependencies import ServicesDep, allow
-from awareness.auth.principal import Principal, Role
+from awareness.auth.principal import Role
 from awareness.errors import FieldError, NotFound, ValidationFailed
-from awareness.notify import EVENTS
-from awareness.services import Services
+from awareness.settings import Settings
+from awareness.views.base import Page
+from awareness.views.campaigns import CampaignView, list_campaigns
+from awareness.views.sectors import SectorDetail, SectorView, sector_detail, sector_overview
+from awareness.views.warnings import WarningView, list_warnings
+from awareness.vocabulary import WarningKind
 
 router = APIRouter(prefix="/v1", tags=["board"])
 
-Watcher = Annotated[
-    Principal, Depends(allow(Role.supervisor, Role.responder, Role.operator, Role.admin))
-]
-Responder = Annotated[Principal, Depends(allow(Role.supervisor, Role.responder, Role.admin))]
-Kind = Literal["sector_level", "campaign", "exposure"]
+
+class Me(BaseModel):
+    role: Role
+    org_id: str | None
+    org_sector: str | None
+    sectors: list[str] | None
+    name: str | None
 
 
-def _known_sectors(services: Services, names: list[str], field: str) -> list[str]:
-    known = set(services.settings.sectors.sectors)
+def _known_sectors(settings: Settings, names: list[str], field: str) -> list[str]:
+    known = set(settings.sectors.sectors)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValidationFailed([FieldError(field, f"unknown sector {n!r}") for n in unknown])
     return names
 
 
-@router.get("/me")
-async def get_me(principal: Watcher) -> dict[str, Any]:
+@router.get("/me", response_model=Me)
+async def get_me(principal: Anyone) -> Me:
     """Who the key belongs to: role, organization and sector scope (null: every sector)."""
-    return {
-        "role": principal.role.value,
-        "org_id": principal.org_id,
-        "org_sector": principal.org_sector,
-        "sectors": sorted(principal.sectors) if principal.sectors is not None else None,
-        "name": principal.name,
-    }
+    return Me(
+        role=principal.role,
+        org_id=principal.org_id,
+        org_sector=principal.org_sector,
+        sectors=sorted(principal.sectors) if principal.sectors is not None else None,
+        name=principal.name,
+    )
 
 
-@router.get("/sectors")
-async def get_sectors(principal: Watcher, services: ServicesDep) -> dict[str, Any]:
+@router.get("/sectors", response_model=Page[SectorView])
+async def get_sectors(principal: Anyone, components: ComponentsDep) -> dict[str, Any]:
     """Every sector's current level, score, when it was last evaluated, and a 24-hour trend of
     its score (hourly, oldest first)."""
-    async with services.database.read() as conn:
-        items = await situation.sector_overview(
-            conn,
-            sectors=services.settings.sectors,
-            scoring=services.settings.scoring,
-            now=services.clock.now(),
+    settings = components.settings
+    async with components.database.read() as conn:
+        items = await sector_overview(
+            conn, sectors=settings.sectors, scoring=settings.scoring, now=components.clock.now()
         )
     return {"items": items, "next": None}
 
 
-@router.get("/sectors/{sector}")
-async def get_sector(sector: str, principal: Watcher, services: ServicesDep) -> dict[str, Any]:
+@router.get("/sectors/{sector}", response_model=SectorDetail)
+async def get_sector(sector: str, principal: Anyone, components: ComponentsDep) -> SectorDetail:
     """One sector: level, score, the evidence of its level (floors that hold, top incidents),
     recent level changes, campaigns touching it and its dependencies."""
-    if sector not in services.settings.sectors.sectors:
+    settings = components.settings
+    if sector not in settings.sectors.sectors:
         raise NotFound(f"no sector {sector!r}")
-    async with services.database.read() as conn:
-        return await situation.sector_detail(
+    async with components.database.read() as conn:
+        return await sector_detail(
             conn,
             sector,
-            sectors=services.settings.sectors,
-            scoring=services.settings.scoring,
-            now=services.clock.now(),
+            sectors=settings.sectors,
+            scoring=settings.scoring,
+            now=components.clock.now(),
         )
 
 
-@router.get("/warnings")
+@router.get("/warnings", response_model=Page[WarningView])
 async def get_warnings(
-    principal: Watcher,
-    services: ServicesDep,
+    principal: Anyone,
+    database: DatabaseDep,
+    settings: SettingsDep,
     after: Annotated[int | None, Query(ge=0, description="only warnings with seq > after")] = None,
     sector: Annotated[list[str] | None, Query(description="repeatable")] = None,
-    kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
+    kind: Annotated[list[WarningKind] | None, Query(description="repeatable")] = None,
     acknowledged: bool | None = None,
     order: Annotated[
         Literal["asc", "desc"], Query(description="asc: seq order (default); desc: newest first")
@@ -91,11 +98,11 @@ async def get_warnings(
     """Warnings the caller may see, in `seq` order: supervisors and responders those of their
     sectors, operators those addressed to their organization and their sector's level
     warnings."""
-    sectors = _known_sectors(services, sector or [], "sector")
+    sectors = _known_sectors(settings, sector or [], "sector")
     position = decode_cursor(cursor)
     newest_first = order == "desc"
-    async with services.database.read() as conn:
-        rows = await situation.list_warnings(
+    async with database.read() as conn:
+        rows = await list_warnings(
             conn,
             principal=principal,
             after=position if position is not None and not newest_first else after,
@@ -106,30 +113,32 @@ async def get_warnings(
             acknowledged=acknowledged,
             limit=limit + 1,
         )
-    return page(rows, limit=limit, key="seq")
+    return page(rows, limit=limit, position=lambda warning: warning.seq)
 
 
-@router.post("/warnings/{warning_id}/ack")
+@router.post("/warnings/{warning_id}/ack", response_model=WarningView)
 async def ack_warning(
-    warning_id: int, principal: Responder, services: ServicesDep
-) -> dict[str, Any]:
+    warning_id: int, principal: Responder, components: ComponentsDep
+) -> WarningView:
     """Acknowledge a warning: records who and when, once; acknowledging again changes nothing."""
-    async with services.database.write() as conn:
-        view, seq = await acks.acknowledge(
-            conn, principal=principal, warning_id=warning_id, now=services.clock.now()
-        )
-    if view is None:
+    warning = await acks.acknowledge(
+        components.database,
+        principal=principal,
+        warning_id=warning_id,
+        now=components.clock.now(),
+        signals=components.signals,
+        metrics=components.metrics,
+    )
+    if warning is None:
         raise NotFound(f"no warning {warning_id} in your scope")
-    if seq is not None:
-        services.metrics.counts.events += 1
-        services.notifier.notify(EVENTS, seq)
-    return view
+    return warning
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", response_model=Page[CampaignView])
 async def get_campaigns(
     principal: Responder,
-    services: ServicesDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
     active: bool | None = None,
     sector: Annotated[list[str] | None, Query(description="repeatable")] = None,
     limit: Limit = 100,
@@ -137,9 +146,9 @@ async def get_campaigns(
 ) -> dict[str, Any]:
     """Indicators reported by several organizations, newest first, with how many organizations
     and which sectors (never which organizations)."""
-    sectors = _known_sectors(services, sector or [], "sector")
-    async with services.database.read() as conn:
-        rows = await situation.list_campaigns(
+    sectors = _known_sectors(settings, sector or [], "sector")
+    async with database.read() as conn:
+        rows = await list_campaigns(
             conn,
             principal=principal,
             sectors_filter=sectors,
@@ -147,4 +156,4 @@ async def get_campaigns(
             limit=limit + 1,
             before_id=decode_cursor(cursor),
         )
-    return page(rows, limit=limit)
+    return page(rows, limit=limit, position=lambda campaign: campaign.id)

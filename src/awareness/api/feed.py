@@ -1,44 +1,107 @@
-"""The live feed's endpoints: tickets for browsers, and the WebSocket itself."""
+"""The live feed's endpoints: tickets for browsers, and the WebSocket itself, authenticated by the
+same function and rate limit as every HTTP request before `feed.connection` takes over."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, WebSocket
+from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from awareness.api.components import Components
+from awareness.api.deps import Anyone, ComponentsDep, admit, bearer_key, components_of
 from awareness.api.middleware import SERVER_SEND
-from awareness.auth.dependencies import ServicesDep, allow
-from awareness.auth.principal import Principal, Role
-from awareness.feed import socket, tickets
+from awareness.auth import tickets
+from awareness.auth.principal import Principal
+from awareness.errors import RateLimited, Unauthenticated
+from awareness.feed import connection
+from awareness.feed.audience import Audience, parse_filters
+from awareness.timestamps import UtcTime
+from awareness.vocabulary import WARNING_KINDS
 
 router = APIRouter(prefix="/v1", tags=["feed"])
-Anyone = Annotated[
-    Principal, Depends(allow(Role.operator, Role.supervisor, Role.responder, Role.admin))
-]
+TICKET = "ticket."
 
 
 class Ticket(BaseModel):
     ticket: str
-    expires_at: datetime
+    expires_at: UtcTime
     protocol: str
 
 
 @router.post("/feed/tickets", status_code=201, response_model=Ticket)
-async def create_ticket(principal: Anyone, services: ServicesDep) -> Ticket:
+async def create_ticket(principal: Anyone, components: ComponentsDep) -> Ticket:
     """A single-use ticket, valid for seconds, to open `/v1/feed` from a browser without
     putting the API key in a URL: `new WebSocket(url, ["awareness.v1", "ticket." + ticket])`."""
-    async with services.database.write() as conn:
+    async with components.database.write() as conn:
         ticket, expires = await tickets.issue(
             conn,
             principal=principal,
-            now=services.clock.now(),
-            lifetime=services.settings.feed.ticket_seconds,
+            now=components.clock.now(),
+            lifetime=components.settings.feed.ticket_seconds,
         )
-    return Ticket(ticket=ticket, expires_at=expires, protocol=socket.PROTOCOL)
+    return Ticket(ticket=ticket, expires_at=expires, protocol=connection.PROTOCOL)
+
+
+class _Socket:
+    """A Starlette WebSocket as `feed.connection.Socket`."""
+
+    def __init__(self, websocket: WebSocket, send: Send) -> None:
+        self._websocket = websocket
+        self.send = send
+
+    async def send_text(self, text: str) -> None:
+        try:
+            await self._websocket.send_text(text)
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            raise connection.Disconnected from exc
+
+    async def wait_closed(self) -> None:
+        while (await self._websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._websocket.client_state is WebSocketState.CONNECTED:
+            await self._websocket.close(code, reason[:120])
+
+
+async def _principal(websocket: WebSocket, components: Components) -> Principal:
+    """The bearer key, or else a ticket (as a subprotocol, or `?ticket=`)."""
+    key = bearer_key(websocket)
+    if key is not None:
+        return await admit(components, key)
+    offered = websocket.scope.get("subprotocols") or []
+    ticket = next((p[len(TICKET) :] for p in offered if p.startswith(TICKET)), None)
+    ticket = ticket or websocket.query_params.get("ticket")
+    if not ticket:
+        raise Unauthenticated("send an API key (Authorization: Bearer) or a ticket")
+    async with components.database.write() as conn:
+        key_id = await tickets.redeem(conn, ticket, now=components.clock.now())
+    if key_id is None:
+        raise Unauthenticated("unknown, used or expired ticket: ask for a new one")
+    return await admit(components, key_id=key_id)
+
+
+def _audience(
+    websocket: WebSocket, principal: Principal, components: Components
+) -> tuple[Audience, int | None]:
+    params = websocket.query_params
+    after_text = params.get("after")
+    after = None
+    if after_text is not None:
+        if not after_text.isdigit():
+            raise ValueError("after: a non-negative event seq")
+        after = int(after_text)
+    try:
+        sectors = parse_filters(params.getlist("sector"), components.settings.sectors.sectors)
+    except ValueError as exc:
+        raise ValueError(f"sector: {exc}") from None
+    try:
+        kinds = parse_filters(params.getlist("kind"), WARNING_KINDS)
+    except ValueError as exc:
+        raise ValueError(f"kind: {exc}") from None
+    return Audience(principal, sectors, kinds), after
 
 
 class _Feed:
@@ -52,9 +115,30 @@ class _Feed:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        services = websocket.app.state.services
-        frames = scope.get(SERVER_SEND, send)
-        await socket.serve(websocket, services, services.broadcaster, send=frames)
+        components = components_of(websocket)
+        offered = scope.get("subprotocols") or []
+        protocol = connection.PROTOCOL
+        await websocket.accept(subprotocol=protocol if protocol in offered else None)
+        try:
+            principal = await _principal(websocket, components)
+        except Unauthenticated as exc:
+            await websocket.close(connection.UNAUTHENTICATED, exc.message[:120])
+            return
+        except RateLimited as exc:
+            reason = f"too many requests; retry after {exc.retry_after} s"
+            await websocket.close(connection.RATE_LIMITED, reason)
+            return
+        try:
+            audience, after = _audience(websocket, principal, components)
+        except ValueError as exc:
+            await websocket.close(connection.BAD_REQUEST, str(exc)[:120])
+            return
+        socket = _Socket(websocket, scope.get(SERVER_SEND, send))
+        await connection.serve(
+            socket, audience, after, database=components.database,
+            broadcaster=components.broadcaster, options=components.settings.feed,
+            metrics=components.metrics,
+        )  # fmt: skip
 
 
 # Registered on the app's router by the app factory, next to the routes above.

@@ -1,4 +1,5 @@
-"""Liveness and readiness for load balancers and orchestrators; no authentication."""
+"""Liveness, readiness and metrics for load balancers, orchestrators and Prometheus; no
+authentication."""
 
 from __future__ import annotations
 
@@ -6,50 +7,56 @@ import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
-from awareness.auth.dependencies import ServicesDep
+from awareness.api.deps import ComponentsDep, DatabaseDep
 from awareness.db.migrate import current_revision, head_revision
-from awareness.metrics import CONTENT_TYPE, measure_lag
+from awareness.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
+class Alive(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_: str | None = Field(None, alias="schema")
+    expected_schema: str | None = None
+    detail: str | None = None
+
+
+@router.get("/healthz", response_model=Alive)
+async def healthz() -> Alive:
     """The process answers; says nothing of the database."""
-    return {"status": "ok"}
+    return Alive(status="ok")
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(services: ServicesDep) -> Response:
+async def metrics(components: ComponentsDep) -> Response:
     """Prometheus text format; no authentication, like the health checks: serve it on an
     internal network."""
-    counts = services.metrics.counts
     try:
-        counts.lag_reports, counts.lag_seconds = await measure_lag(
-            services.database, now=services.clock.now()
-        )
+        await components.metrics.measure(components.database, now=components.clock.now())
     except Exception:  # the figures stay as last measured; the scrape still answers
-        log.warning("could not measure the correlator lag", exc_info=True)
-    if services.broadcaster is not None:
-        stats = services.broadcaster.stats
-        counts.feed_clients = services.broadcaster.connections
-        counts.feed_sent = stats.sent
-        counts.feed_dropped_clients = stats.dropped_clients
-    return Response(services.metrics.render(), media_type=CONTENT_TYPE)
+        log.warning("could not measure the consumers' lag", exc_info=True)
+    return Response(components.metrics.render(), media_type=CONTENT_TYPE)
 
 
-@router.get("/readyz")
-async def readyz(services: ServicesDep) -> JSONResponse:
+@router.get("/readyz", responses={200: {"model": Readiness}, 503: {"model": Readiness}})
+async def readyz(database: DatabaseDep) -> JSONResponse:
     """Ready when the database answers and its schema is at the head revision."""
     head = head_revision()
+    retry = {"Retry-After": "5"}
     try:
-        current = await current_revision(services.database)
+        current = await current_revision(database)
     except Exception as exc:  # any failure to reach the database means "not ready"
         body = {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(body, status_code=503, headers=retry)
     if current != head:
         body = {
             "status": "unavailable",
@@ -58,5 +65,5 @@ async def readyz(services: ServicesDep) -> JSONResponse:
             "expected_schema": head,
             "detail": "run `awareness migrate`",
         }
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(body, status_code=503, headers=retry)
     return JSONResponse({"status": "ready", "database": "ok", "schema": current})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 
 from awareness.errors import FieldError, ValidationFailed
+
+Item = TypeVar("Item")
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size, at most 1,000")]
 Cursor = Annotated[str | None, Query(description="`next` of the previous page")]
@@ -30,8 +33,9 @@ def decode_cursor(cursor: str | None) -> int | None:
         raise ValidationFailed([FieldError("cursor", "not a cursor this list returned")]) from None
 
 
-def page(items: list[dict[str, Any]], *, limit: int, key: str = "id") -> dict[str, Any]:
-    """`items` holds up to limit + 1 rows; the extra one only says another page exists."""
+def page(items: Sequence[Item], *, limit: int, position: Callable[[Item], int]) -> dict[str, Any]:
+    """The `Page` of `items`, which holds up to limit + 1 entries: the extra one only says
+    another page exists."""
     more = len(items) > limit
-    items = items[:limit]
-    return {"items": items, "next": encode_cursor(items[-1][key]) if more and items else None}
+    kept = list(items[:limit])
+    return {"items": kept, "next": encode_cursor(position(kept[-1])) if more and kept else None}

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
-from awareness.api.body import documented_body
+from awareness.api.body import documented_body, json_body
+from awareness.api.components import Components
+from awareness.api.deps import ComponentsDep, DatabaseDep, Operator, ReportReader
 from awareness.api.pagination import Cursor, Limit, decode_cursor, page
-from awareness.auth.dependencies import Operator, ReportReader, ServicesDep
 from awareness.errors import NotFound
-from awareness.ingest import queries, submit
 from awareness.ingest.idempotency import Outcome
 from awareness.ingest.schemas import (
     AssetBatchIn,
     AssetBatchWritten,
     AssetIn,
-    AssetOut,
-    AssetWriteResult,
     IncidentBatchCreated,
     IncidentBatchIn,
     IncidentCreated,
     IncidentIn,
-    IncidentOut,
-    Page,
 )
+from awareness.ingest.submit import validation_context
+from awareness.views.assets import AssetView, AssetWriteResult, list_assets
+from awareness.views.base import Page
+from awareness.views.incidents import IncidentView, get_incident, list_incidents
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 IdempotencyKey = Annotated[
@@ -35,6 +35,16 @@ IdempotencyKey = Annotated[
         description="Retry-safe key: the same key and body return the first answer again",
     ),
 ]
+
+
+def _context(components: Components) -> dict[str, Any]:
+    return validation_context(components.settings, now=components.clock.now())
+
+
+IncidentBody = Annotated[IncidentIn, Depends(json_body(IncidentIn, _context))]
+IncidentBatchBody = Annotated[IncidentBatchIn, Depends(json_body(IncidentBatchIn, _context))]
+AssetBody = Annotated[AssetIn, Depends(json_body(AssetIn, _context))]
+AssetBatchBody = Annotated[AssetBatchIn, Depends(json_body(AssetBatchIn, _context))]
 
 
 def _answer(outcome: Outcome) -> JSONResponse:
@@ -49,13 +59,11 @@ def _answer(outcome: Outcome) -> JSONResponse:
     openapi_extra=documented_body(IncidentIn),
 )
 async def post_incident(
-    request: Request, principal: Operator, services: ServicesDep, key: IdempotencyKey = None
+    principal: Operator, body: IncidentBody, components: ComponentsDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Submit one incident report; answered once it is durable."""
-    outcome = await submit.submit_incidents(
-        services, principal, await request.body(), batch=False, idempotency_key=key
-    )
-    return _answer(outcome)
+    now = components.clock.now()
+    return _answer(await components.ingest.incidents(body, principal=principal, key=key, now=now))
 
 
 @router.post(
@@ -65,36 +73,37 @@ async def post_incident(
     openapi_extra=documented_body(IncidentBatchIn),
 )
 async def post_incident_batch(
-    request: Request, principal: Operator, services: ServicesDep, key: IdempotencyKey = None
+    principal: Operator,
+    body: IncidentBatchBody,
+    components: ComponentsDep,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Up to 1,000 incidents in one transaction: all stored, or none."""
-    outcome = await submit.submit_incidents(
-        services, principal, await request.body(), batch=True, idempotency_key=key
-    )
-    return _answer(outcome)
+    now = components.clock.now()
+    return _answer(await components.ingest.incidents(body, principal=principal, key=key, now=now))
 
 
-@router.get("/incidents", response_model=Page[IncidentOut])
+@router.get("/incidents", response_model=Page[IncidentView])
 async def get_incidents(
-    principal: ReportReader, services: ServicesDep, limit: Limit = 100, cursor: Cursor = None
+    principal: ReportReader, database: DatabaseDep, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     """Incidents in the caller's scope, newest first."""
-    async with services.database.read() as conn:
-        rows = await queries.list_incidents(
+    async with database.read() as conn:
+        rows = await list_incidents(
             conn, principal=principal, limit=limit + 1, before_id=decode_cursor(cursor)
         )
-    return page(rows, limit=limit)
+    return page(rows, limit=limit, position=lambda incident: incident.id)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentOut)
-async def get_incident(
-    incident_id: int, principal: ReportReader, services: ServicesDep
-) -> dict[str, Any]:
-    async with services.database.read() as conn:
-        row = await queries.get_incident(conn, principal=principal, incident_id=incident_id)
-    if row is None:
+@router.get("/incidents/{incident_id}", response_model=IncidentView)
+async def get_one_incident(
+    incident_id: int, principal: ReportReader, database: DatabaseDep
+) -> IncidentView:
+    async with database.read() as conn:
+        found = await get_incident(conn, principal=principal, incident_id=incident_id)
+    if found is None:
         raise NotFound(f"no incident {incident_id} in your scope")
-    return row
+    return found
 
 
 @router.post(
@@ -104,38 +113,38 @@ async def get_incident(
     openapi_extra=documented_body(AssetIn),
 )
 async def post_asset(
-    request: Request, principal: Operator, services: ServicesDep, key: IdempotencyKey = None
+    principal: Operator, body: AssetBody, components: ComponentsDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Create (201) or replace (200) one asset of the caller's inventory, keyed by `asset_id`."""
-    outcome = await submit.submit_assets(
-        services, principal, await request.body(), batch=False, idempotency_key=key
-    )
-    return _answer(outcome)
+    now = components.clock.now()
+    return _answer(await components.ingest.assets(body, principal=principal, key=key, now=now))
 
 
 @router.post(
     "/assets/batch", response_model=AssetBatchWritten, openapi_extra=documented_body(AssetBatchIn)
 )
 async def post_asset_batch(
-    request: Request, principal: Operator, services: ServicesDep, key: IdempotencyKey = None
+    principal: Operator,
+    body: AssetBatchBody,
+    components: ComponentsDep,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Up to 1,000 assets in one transaction: all written, or none."""
-    outcome = await submit.submit_assets(
-        services, principal, await request.body(), batch=True, idempotency_key=key
-    )
-    return _answer(outcome)
+    now = components.clock.now()
+    return _answer(await components.ingest.assets(body, principal=principal, key=key, now=now))
 
 
-@router.get("/assets", response_model=Page[AssetOut])
+@router.get("/assets", response_model=Page[AssetView])
 async def get_assets(
-    principal: ReportReader, services: ServicesDep, limit: Limit = 100, cursor: Cursor = None
+    principal: ReportReader, database: DatabaseDep, limit: Limit = 100, cursor: Cursor = None
 ) -> dict[str, Any]:
     """Assets in the caller's scope, most recently registered first."""
-    async with services.database.read() as conn:
-        rows = await queries.list_assets(
+    async with database.read() as conn:
+        rows = await list_assets(
             conn, principal=principal, limit=limit + 1, before_id=decode_cursor(cursor)
         )
-    return page(rows, limit=limit)
+    listed = page(rows, limit=limit, position=lambda row: row[0])
+    return listed | {"items": [asset for _, asset in listed["items"]]}
 
 
 BODY_MODELS = (IncidentIn, IncidentBatchIn, AssetIn, AssetBatchIn)

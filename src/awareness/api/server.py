@@ -12,7 +12,8 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
-from awareness.feed.socket import GOING_AWAY
+from awareness.api.app import GOODBYE
+from awareness.feed.connection import GOING_AWAY
 from awareness.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,10 @@ class _Server(uvicorn.Server):
         self._app = app
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        broadcaster = self._app.state.services.broadcaster
-        if broadcaster is not None and broadcaster.connections:
+        broadcaster = self._app.state.components.broadcaster
+        if broadcaster.connections:
             log.info("closing feed clients", extra={"clients": broadcaster.connections})
-            broadcaster.close_all(GOING_AWAY, "server going away: reconnect with after=<last seq>")
+            broadcaster.close_all(GOING_AWAY, GOODBYE)
             for _ in range(50):
                 if not broadcaster.connections:
                     break

@@ -35,11 +35,6 @@ class Principal:
         label = f"{self.name} " if self.name else ""
         return f"{label}({self.role.value}, key {self.key_id})"
 
-    def sees_sector(self, sector: str) -> bool:
-        if self.role is Role.operator:
-            return sector == self.org_sector
-        return self.sectors is None or sector in self.sectors
-
     def report_scope(self, table: sa.Table) -> sa.ColumnElement[bool]:
         """The rows of a report table (incidents, assets) this caller may read."""
         if self.role is Role.operator:

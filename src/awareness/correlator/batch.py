@@ -13,8 +13,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.state import Cursor, load_cursor, load_state, save_cursor, save_sectors
-from awareness.correlator.steps import Step
+from awareness.correlator import exposure, levels, steps
+from awareness.correlator.state import (
+    Context,
+    Cursor,
+    load_cursor,
+    load_state,
+    save_cursor,
+    save_sectors,
+)
 from awareness.db.tables import (
     asset_reports,
     assets,
@@ -24,8 +31,8 @@ from awareness.db.tables import (
     organizations,
     reports,
 )
-from awareness.eventlog import EventWriter
-from awareness.settings import Settings
+from awareness.eventlog.writer import EventWriter
+from awareness.scoring import ScoringConfig, SectorsConfig
 
 # PostgreSQL: the oldest transaction of this database still running (other than ours), and the
 # next transaction id. Only other databases' transactions are ignored: they cannot write reports,
@@ -130,81 +137,83 @@ async def _details(
 
 
 async def run_batch(
-    conn: AsyncConnection, *, settings: Settings, limit: int, now: datetime
+    conn: AsyncConnection,
+    *,
+    scoring: ScoringConfig,
+    sectors: SectorsConfig,
+    limit: int,
+    now: datetime,
 ) -> BatchOutcome:
     cursor = await load_cursor(conn, lock=True)
     rows = await _next_reports(conn, cursor, limit)
     if not rows:
         return BatchOutcome(0, ())
     found, products, asset_data = await _details(conn, rows)
-    step = await _step(conn, settings, cursor, at=rows[0]["received_at"])
+    ctx = await _context(conn, scoring, sectors, cursor, at=rows[0]["received_at"])
+    interval = scoring.hysteresis.evaluation_interval_seconds
     for row in rows:
         at = row["received_at"]
-        await _ticks(step, cursor, until=at, inclusive=False)
+        await _ticks(ctx, cursor, until=at, inclusive=False)
         if row["kind"] == "incident":
-            await step.incident(row, found[row["id"]], products[row["id"]])
+            await steps.incident(ctx, row, found[row["id"]], products[row["id"]])
         else:
             data, key = asset_data[row["id"]]
-            await step.asset(row | {"sector": row["org_sector"]}, data, key)
+            await exposure.replay_asset(ctx, row | {"sector": row["org_sector"]}, data, key)
         cursor.xact, cursor.report_id = row["xact"], row["id"]
         if cursor.tick_at is None:
-            cursor.tick_at = _boundary(at, _interval(settings))
-    await save_sectors(conn, step.state)
+            cursor.tick_at = _boundary(at, interval)
+    await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
-    return BatchOutcome(len(rows), tuple(step.writer.appended))
+    return BatchOutcome(len(rows), tuple(ctx.writer.appended))
 
 
 async def run_ticks(
-    conn: AsyncConnection, *, settings: Settings, until: datetime, now: datetime
+    conn: AsyncConnection,
+    *,
+    scoring: ScoringConfig,
+    sectors: SectorsConfig,
+    until: datetime,
+    now: datetime,
 ) -> BatchOutcome:
     """Time-driven evaluations up to `until` when no report is waiting: de-escalations happen
     because time passes, not because someone reported."""
     cursor = await load_cursor(conn, lock=True)
-    interval = _interval(settings)
+    interval = scoring.hysteresis.evaluation_interval_seconds
     if cursor.tick_at is None or cursor.tick_at + timedelta(seconds=interval) > until:
         return BatchOutcome(0, ())
     # State is loaded as of the first tick to run: later ticks only need less of it.
-    step = await _step(conn, settings, cursor, at=cursor.tick_at)
-    await _ticks(step, cursor, until=until, inclusive=True)
-    await save_sectors(conn, step.state)
+    ctx = await _context(conn, scoring, sectors, cursor, at=cursor.tick_at)
+    await _ticks(ctx, cursor, until=until, inclusive=True)
+    await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
-    return BatchOutcome(0, tuple(step.writer.appended))
+    return BatchOutcome(0, tuple(ctx.writer.appended))
 
 
-def _interval(settings: Settings) -> float:
-    return settings.scoring.hysteresis.evaluation_interval_seconds
+async def _context(
+    conn: AsyncConnection,
+    scoring: ScoringConfig,
+    sectors: SectorsConfig,
+    cursor: Cursor,
+    *,
+    at: datetime,
+) -> Context:
+    state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
+    return Context(conn, EventWriter(conn), state, scoring, sectors)
 
 
-async def _step(conn: AsyncConnection, settings: Settings, cursor: Cursor, *, at: datetime) -> Step:
-    state = await load_state(
-        conn, cursor, scoring=settings.scoring, sectors=settings.sectors, at=at
-    )
-    return Step(
-        conn=conn,
-        writer=EventWriter(conn),
-        state=state,
-        scoring=settings.scoring,
-        sectors=settings.sectors,
-    )
-
-
-async def _ticks(step: Step, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:
+async def _ticks(ctx: Context, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:
     if cursor.tick_at is None:
         return
-    interval = timedelta(seconds=_interval_of(step))
+    interval = timedelta(seconds=ctx.scoring.hysteresis.evaluation_interval_seconds)
     last = _boundary(until, interval.total_seconds())
     if not inclusive and last == until:
         last -= interval
     moment = cursor.tick_at + interval
     while moment <= last:
-        if step.quiet():
+        if levels.quiet(ctx):
             # Nothing can de-escalate: jump straight to the last boundary.
             cursor.tick_at = last
             return
-        await step.evaluate(moment)
+        await levels.evaluate(ctx, moment)
         cursor.tick_at = moment
         moment += interval
-
-
-def _interval_of(step: Step) -> float:
-    return step.scoring.hysteresis.evaluation_interval_seconds

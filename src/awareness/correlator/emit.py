@@ -1,5 +1,6 @@
-"""Warnings and level changes as rows and events. Everything is dated by the evaluation time
-(a report's `received_at` or a tick), never by the wall clock, so a replay writes the same."""
+"""Warnings and level changes as rows and events, in the read models' own shape. Everything is
+dated by the evaluation time (a report's `received_at` or a tick), never by the wall clock, so
+a replay writes the same."""
 
 from __future__ import annotations
 
@@ -10,31 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import warnings
-from awareness.eventlog import EventWriter
+from awareness.eventlog.writer import EventWriter
 from awareness.scoring import SectorOutcome
-
-
-def warning_view(row: dict[str, Any]) -> dict[str, Any]:
-    """A warning as the API and the feed show it."""
-    return {
-        "id": row["id"],
-        "seq": row["seq"],
-        "kind": row["kind"],
-        "sector": row["sector"],
-        "sectors": row["sectors"],
-        "level": row["level"],
-        "title": row["title"],
-        "created_at": _iso(row["created_at"]),
-        "evidence": row["evidence"],
-        "target_orgs": row["target_orgs"],
-        "campaign_id": row["campaign_id"],
-        "acknowledged_at": _iso(row["acknowledged_at"]),
-        "acknowledged_by": row["acknowledged_by"],
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+from awareness.views.sectors import level_change
+from awareness.views.warnings import warning_view
 
 
 async def emit_warning(
@@ -68,14 +48,13 @@ async def emit_warning(
     row["id"] = (
         await conn.execute(warnings.insert().values(row).returning(warnings.c.id))
     ).scalar_one()
-    row["seq"] = None
     seq = await writer.append(
         type="warning",
         kind=kind,
         sector=sector,
         sectors=row["sectors"],
         targets=targets or (),
-        data=warning_view(row),
+        data=lambda seq: warning_view(row | {"seq": seq}),
         at=at,
         warning_id=row["id"],
     )
@@ -89,20 +68,19 @@ async def emit_level_change(
     """A `sector_level` event for every change; an escalation also raises a warning."""
     level = outcome.state.level.label
     previous = outcome.previous_level.label
-    data = {
-        "sector": outcome.sector,
-        "level": level,
-        "previous_level": previous,
-        "score": round(outcome.score, 2),
-        "at": _iso(at),
-        "evidence": outcome.evidence,
-    }
     await writer.append(
         type="sector_level",
         kind="sector_level",
         sector=outcome.sector,
         sectors=(),
-        data=data,
+        data=level_change(
+            sector=outcome.sector,
+            level=level,
+            previous_level=previous,
+            score=outcome.score,
+            at=at,
+            evidence=outcome.evidence,
+        ),
         at=at,
     )
     if outcome.escalated:

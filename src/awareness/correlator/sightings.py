@@ -11,10 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.upsert import upsert
 from awareness.db.tables import indicator_orgs
+from awareness.db.upsert import upsert
 from awareness.scoring import Sighting
-from awareness.scoring.timestamps import time_from_json, time_to_json
+from awareness.timestamps import time_from_json, time_to_json
 
 Strongest = list[tuple[datetime, float]]
 

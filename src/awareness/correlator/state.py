@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.correlator.sightings import as_sightings, reporters
-from awareness.correlator.upsert import upsert
 from awareness.db.tables import (
     campaigns,
     correlator_state,
@@ -23,8 +22,11 @@ from awareness.db.tables import (
     organizations,
     sector_states,
 )
+from awareness.db.upsert import upsert
+from awareness.eventlog.writer import EventWriter
 from awareness.scoring import (
     Announced,
+    CampaignFacts,
     Floor,
     Level,
     LevelState,
@@ -34,6 +36,7 @@ from awareness.scoring import (
     SectorScore,
     Sighting,
     announced_from_json,
+    summarize_sightings,
 )
 
 log = logging.getLogger(__name__)
@@ -72,10 +75,15 @@ class Campaign:
     sightings: list[Sighting]
     announced: Announced | None
     sectors: tuple[str, ...] = ()
-    # The floor it imposes, good until its oldest sighting leaves the window: campaign facts
-    # change only then or with a new sighting, so evaluations in between reuse it.
-    floor: Floor | None = None
-    floor_until: datetime | None = None
+    # What the window shows, good until its oldest sighting leaves the window: campaign facts
+    # change only then or with a new sighting, so evaluations in between reuse them and the
+    # floors built from them, per sector.
+    facts: CampaignFacts | None = None
+    facts_until: datetime | None = None
+    floors: dict[str, Floor] = field(default_factory=dict)
+
+    def summarize(self, at: datetime, *, cfg: ScoringConfig) -> CampaignFacts | None:
+        return summarize_sightings(self.kind, self.value, self.sightings, at, cfg=cfg)
 
 
 @dataclass
@@ -88,6 +96,17 @@ class CorrelationState:
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
+
+
+@dataclass
+class Context:
+    """Everything a step reads and writes: the batch's transaction and the loaded state."""
+
+    conn: AsyncConnection
+    writer: EventWriter
+    state: CorrelationState
+    scoring: ScoringConfig
+    sectors: SectorsConfig
 
 
 async def load_cursor(conn: AsyncConnection, *, lock: bool) -> Cursor:

@@ -366,6 +366,17 @@ event_targets = sa.Table(
 )
 
 
+# Where each durable consumer of the event log is: the last `seq` it handled, written in the same
+# transaction as what it did with the events.
+consumer_cursors = sa.Table(
+    "consumer_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
 # Single-use, short-lived tickets that let a browser open the feed without putting its API key
 # in a URL: only the hash is kept, like API keys.
 feed_tickets = sa.Table(

@@ -1,6 +1,6 @@
-"""Who may receive an event and in which form: the same rules as `GET /v1/warnings`, applied to
-events as they are broadcast, and the key under which one decision and one encoding serve
-many clients."""
+"""Who may receive an event and in which form: `eventlog.visibility` applied to events as they
+are broadcast, the client's own filters, and the key under which one decision and one encoding
+serve many clients."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from awareness.auth.principal import Principal, Role
-from awareness.eventlog import Event, redact
+from awareness.auth.principal import Principal
+from awareness.eventlog.reader import Event
+from awareness.eventlog.visibility import may_see, redaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +29,11 @@ class Audience:
                  sorted(self.kinds))  # fmt: skip
         object.__setattr__(self, "key", repr(parts))
 
-    def may_see(self, event: Event) -> bool:
-        who = self.principal
-        if who.role is Role.operator:
-            allowed = who.org_id in event.targets or (
-                event.kind == "sector_level" and who.org_sector in event.sectors
-            )
-        elif who.role is Role.admin or who.sectors is None:
-            allowed = True
-        else:
-            allowed = not who.sectors.isdisjoint(event.sectors)
-        if not allowed:
+    def wants(self, event: Event) -> bool:
+        """May see it, and asked for it."""
+        if not may_see(
+            self.principal, kind=event.kind, sectors=event.sectors, targets=event.targets
+        ):
             return False
         if self.sectors and self.sectors.isdisjoint(event.sectors):
             return False
@@ -46,8 +41,10 @@ class Audience:
 
     def encode(self, event: Event) -> str:
         message = event.message()
-        if self.principal.role is Role.operator and event.type == "warning":
-            message = message | {"data": redact(self.principal, message["data"])}
+        if event.type == "warning":
+            changes = redaction(self.principal, event.data)
+            if changes:
+                message["data"] = event.data | changes
         return json.dumps(message, separators=(",", ":"))
 
 

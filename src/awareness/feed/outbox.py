@@ -15,8 +15,8 @@ from typing import Any, Protocol
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class SentCounter(Protocol):
-    sent: int
+class Tally(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
 
 
 class Outbox:
@@ -27,13 +27,13 @@ class Outbox:
         send: Send,
         *,
         limit: int,
-        stats: SentCounter,
+        sent: Tally,
         on_full: Callable[[], None],
         on_broken: Callable[[], None],
     ) -> None:
         self._send = send
         self._limit = limit
-        self._stats = stats
+        self._sent_tally = sent
         self._on_full, self._on_broken = on_full, on_broken
         self._backlog: deque[tuple[int | None, str]] = deque()
         self._draining: asyncio.Task[None] | None = None
@@ -120,7 +120,7 @@ class Outbox:
     def _sent(self, seq: int | None) -> None:
         if seq is not None:
             self.last_sent = seq
-        self._stats.sent += 1
+        self._sent_tally.inc()
 
 
 async def _resume(sending: Coroutine[Any, Any, None], waiting: Any) -> None:

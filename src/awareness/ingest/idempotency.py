@@ -1,6 +1,7 @@
 """Idempotent writes: a retried request with the same `Idempotency-Key` gets the first answer
-again and stores nothing new. The record is written in the same transaction as the report, and
-its primary key makes two concurrent duplicates collide, so exactly one of them is stored."""
+again and stores nothing new. The record is written in the same transaction as the report (or
+the same statement), and its primary key makes two concurrent duplicates collide, so exactly one
+of them is stored and the other is given its answer."""
 
 from __future__ import annotations
 
@@ -31,6 +32,16 @@ class Outcome:
     replayed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """The record a write stores beside its reports, so a retry finds it."""
+
+    org_id: str
+    key: str
+    request_hash: str
+    created_at: datetime
+
+
 def fingerprint(endpoint: str, payload: Any) -> str:
     """Same endpoint and same body, whatever its whitespace or key order."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -53,60 +64,62 @@ async def run_once(
     request_hash: str,
     now: datetime,
     retention: timedelta,
-    work: Callable[[AsyncConnection], Awaitable[Outcome]],
+    write: Callable[[Remember | None], Awaitable[Outcome]],
 ) -> Outcome:
-    """Run `work` in a write transaction unless this key already ran; retries once on a
-    uniqueness race (two first-time writes of one new asset), which then finds the winner."""
-    stale = False
+    """Run `write` unless this key already ran, and have it store `Remember` with its reports.
+    Retries once on a uniqueness race (two first-time writes of one new asset), which then
+    finds the winner."""
+    remember = Remember(org_id, key, request_hash, now) if key is not None else None
     if key is not None:
         async with database.read() as conn:
-            row = await find(conn, org_id, key)
+            row = await _find(conn, org_id, key)
         if row is not None and row["created_at"] >= now - retention:
-            return replay(row, request_hash)
-        stale = row is not None
+            return _replay(row, request_hash)
+        if row is not None:
+            async with database.write() as conn:
+                await conn.execute(
+                    idempotency_keys.delete().where(
+                        idempotency_keys.c.org_id == org_id,
+                        idempotency_keys.c.key == key,
+                        idempotency_keys.c.created_at < now - retention,
+                    )
+                )
     for attempt in (1, 2):
         try:
-            async with database.write() as conn:
-                if stale:
-                    await conn.execute(
-                        idempotency_keys.delete().where(
-                            idempotency_keys.c.org_id == org_id,
-                            idempotency_keys.c.key == key,
-                            idempotency_keys.c.created_at < now - retention,
-                        )
-                    )
-                outcome = await work(conn)
-                if key is not None:
-                    await conn.execute(
-                        idempotency_keys.insert().values(
-                            org_id=org_id,
-                            key=key,
-                            request_hash=request_hash,
-                            status_code=outcome.status_code,
-                            response=outcome.body,
-                            created_at=now,
-                        )
-                    )
-            return outcome
+            return await write(remember)
         except IntegrityError:
             if key is not None:
                 async with database.read() as conn:
-                    row = await find(conn, org_id, key)
+                    row = await _find(conn, org_id, key)
                 if row is not None:
-                    return replay(row, request_hash)
+                    return _replay(row, request_hash)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def find(conn: AsyncConnection, org_id: str, key: str) -> sa.RowMapping | None:
+async def record(conn: AsyncConnection, remember: Remember, outcome: Outcome) -> None:
+    """Store the answer in the write's own transaction."""
+    await conn.execute(
+        idempotency_keys.insert().values(
+            org_id=remember.org_id,
+            key=remember.key,
+            request_hash=remember.request_hash,
+            status_code=outcome.status_code,
+            response=outcome.body,
+            created_at=remember.created_at,
+        )
+    )
+
+
+async def _find(conn: AsyncConnection, org_id: str, key: str) -> sa.RowMapping | None:
     query = sa.select(idempotency_keys).where(
         idempotency_keys.c.org_id == org_id, idempotency_keys.c.key == key
     )
     return (await conn.execute(query)).mappings().first()
 
 
-def replay(row: sa.RowMapping, request_hash: str) -> Outcome:
+def _replay(row: sa.RowMapping, request_hash: str) -> Outcome:
     if row["request_hash"] != request_hash:
         raise ValidationFailed(
             [FieldError(HEADER, "already used for a different request; use a new key")],

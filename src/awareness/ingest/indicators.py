@@ -8,11 +8,10 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-INDICATOR_TYPES = ("ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email", "cve")
+from awareness.vocabulary import CVE_PATTERN
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _HEX = re.compile(r"^[0-9a-f]+$")
-_CVE = re.compile(r"^CVE-\d{4}-\d{4,7}$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
 _LOCAL_PART = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
@@ -108,7 +107,7 @@ def _hash_normalizer(name: str, length: int) -> Callable[[str], str]:
 
 def normalize_cve(value: str) -> str:
     cve = value.strip().upper()
-    if not _CVE.match(cve):
+    if not CVE_PATTERN.match(cve):
         raise ValueError("not a CVE id (e.g. CVE-2024-3400)")
     return cve
 

@@ -1,7 +1,8 @@
 """The PostgreSQL append: a whole request (its reports, incidents, indicators, asset links and
 idempotency record) written by ONE statement, which is its own transaction. One round trip
-instead of five, and no ORM layer, on the path every report takes; SQLite uses the portable
-path in `store`. The statement commits before it answers, so an answer means durable."""
+instead of five, and no ORM layer, on the path every report takes; `store.write_incidents`
+chooses it. The statement commits before it answers, so an answer means durable. Its columns
+come from the table definitions, so a new column cannot be forgotten here."""
 
 from __future__ import annotations
 
@@ -10,18 +11,37 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy.dialects import postgresql
 
 from awareness.auth.principal import Principal
-from awareness.ingest.store import IncidentRows
+from awareness.db.tables import incidents
+from awareness.ingest.idempotency import Remember
+from awareness.timestamps import time_to_json
 
-_COLUMNS = (
-    "detected_at", "occurred_at", "category", "functional_impact", "information_impact",
-    "recoverability", "location", "asset_criticality", "summary", "tlp", "reference",
-)  # fmt: skip
-_TYPES = ("timestamptz", "timestamptz", *["text"] * 9)
+# Filled from the request, not from each item.
+_PER_REQUEST = ("id", "org_id", "sector", "received_at")
+_COLUMNS = tuple(c.name for c in incidents.columns if c.name not in _PER_REQUEST)
+_TYPES = tuple(
+    incidents.c[name].type.compile(dialect=postgresql.dialect()).lower() for name in _COLUMNS
+)
+_N = len(_COLUMNS)
+
+
+def _param(offset: int) -> str:
+    """The placeholder of the parameter after the item columns: $1 is the order, then one
+    array per column, then these."""
+    return f"${_N + 1 + offset}"
+
+
+ORG, KEY_ID, NOW, REQUEST_ID, SECTOR = (_param(i) for i in range(1, 6))
+MARK_ORD, MARK_TYPE, MARK_VALUE, LINK_ORD, LINK_ASSET, LINK_PRODUCT = (
+    _param(i) for i in range(6, 12)
+)
+IDEM_KEY, IDEM_HASH, BATCH, RECEIVED_TEXT = (_param(i) for i in range(12, 16))
 
 # Ids are drawn in the order of the items (the CTE is computed once: nextval is volatile), so
-# they are the request's order; foreign keys between the inserts are checked at the end.
+# they are the request's order, and indicators are inserted in the order they were given (a
+# join's output order is the plan's, hence ORDER BY); foreign keys are checked at the end.
 _SQL = f"""
 WITH items AS (
     SELECT nextval('reports_id_seq') AS id, t.*
@@ -30,34 +50,38 @@ WITH items AS (
 ),
 reported AS (
     INSERT INTO reports (id, kind, org_id, key_id, received_at, request_id)
-    SELECT id, 'incident', $13, $14, $15, $16 FROM items
+    SELECT id, 'incident', {ORG}, {KEY_ID}, {NOW}, {REQUEST_ID} FROM items
 ),
 stored AS (
     INSERT INTO incidents (id, org_id, sector, received_at, {", ".join(_COLUMNS)})
-    SELECT id, $13, $17, $15, {", ".join(_COLUMNS)} FROM items
+    SELECT id, {ORG}, {SECTOR}, {NOW}, {", ".join(_COLUMNS)} FROM items
 ),
 marked AS (
     INSERT INTO indicators (incident_id, org_id, sector, type, value, detected_at)
-    SELECT items.id, $13, $17, x.type, x.value, items.detected_at
-    FROM unnest($18::int[], $19::text[], $20::text[]) AS x(ord, type, value)
+    SELECT items.id, {ORG}, {SECTOR}, x.type, x.value, items.detected_at
+    FROM unnest({MARK_ORD}::int[], {MARK_TYPE}::text[], {MARK_VALUE}::text[])
+        WITH ORDINALITY AS x(ord, type, value, n)
     JOIN items USING (ord)
+    ORDER BY x.n
 ),
 linked AS (
     INSERT INTO incident_assets (incident_id, asset_pk, product_key)
     SELECT items.id, y.asset_pk, y.product_key
-    FROM unnest($21::int[], $22::bigint[], $23::text[]) AS y(ord, asset_pk, product_key)
+    FROM unnest({LINK_ORD}::int[], {LINK_ASSET}::bigint[], {LINK_PRODUCT}::text[])
+        AS y(ord, asset_pk, product_key)
     JOIN items USING (ord)
 ),
 remembered AS (
     INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response, created_at)
-    SELECT $13, $24::text, $25::text, 201,
-        CASE WHEN $26::bool
+    SELECT {ORG}, {IDEM_KEY}::text, {IDEM_HASH}::text, 201,
+        CASE WHEN {BATCH}::bool
             THEN jsonb_build_object('ids', (SELECT jsonb_agg(id ORDER BY ord) FROM items),
-                                    'received_at', $27::text)
-            ELSE jsonb_build_object('id', (SELECT min(id) FROM items), 'received_at', $27::text)
+                                    'received_at', {RECEIVED_TEXT}::text)
+            ELSE jsonb_build_object('id', (SELECT min(id) FROM items),
+                                    'received_at', {RECEIVED_TEXT}::text)
         END,
-        $15
-    WHERE $24::text IS NOT NULL
+        {NOW}
+    WHERE {IDEM_KEY}::text IS NOT NULL
 )
 SELECT id FROM items ORDER BY ord
 """
@@ -65,24 +89,23 @@ SELECT id FROM items ORDER BY ord
 
 async def append_incidents(
     conn: asyncpg.Connection,
-    rows: Sequence[IncidentRows],
+    rows: Sequence[Any],
     *,
     principal: Principal,
     now: datetime,
     request_id: str | None,
-    idempotency: tuple[str, str] | None,
+    remember: Remember | None,
     batch: bool,
 ) -> list[int]:
-    """Write the incidents; `idempotency` is (key, request hash) when the request has a key.
-    Raises asyncpg.UniqueViolationError when another request with the key got there first."""
-    order = list(range(len(rows)))
+    """Write the incidents (`store.IncidentRows`) and, with `remember`, the idempotency record
+    answering as `store.incident_created` does. Raises asyncpg.UniqueViolationError when
+    another request with the key got there first."""
     columns: list[list[Any]] = [[row.incident[name] for row in rows] for name in _COLUMNS]
     marks = [(i, kind, value) for i, row in enumerate(rows) for kind, value in row.indicators]
     links = [(i, a.pk, a.product_key) for i, row in enumerate(rows) for a in row.links]
-    key, request_hash = idempotency or (None, None)
     records = await conn.fetch(
         _SQL,
-        order,
+        list(range(len(rows))),
         *columns,
         principal.org_id,
         principal.key_id,
@@ -95,9 +118,9 @@ async def append_incidents(
         [link[0] for link in links],
         [link[1] for link in links],
         [link[2] for link in links],
-        key,
-        request_hash,
+        remember.key if remember else None,
+        remember.request_hash if remember else None,
         batch,
-        now.isoformat(),
+        time_to_json(now),
     )
     return [record["id"] for record in records]

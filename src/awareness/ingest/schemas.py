@@ -1,10 +1,11 @@
-"""Report schemas: the contract's fields and rules. Time rules read `now` and limits from the
-validation context, so one parse checks everything and errors carry the field's path."""
+"""Report schemas: the contract's fields and rules, and what a write answers. Time rules read
+`now` and limits from the validation context, so one parse checks everything and errors carry
+the field's path."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -15,77 +16,25 @@ from pydantic import (
     field_validator,
 )
 
-from awareness.ingest.indicators import INDICATOR_TYPES, normalize_cve, normalize_indicator
-
-Category = Literal[
-    "malware",
-    "ransomware",
-    "intrusion",
-    "ddos",
-    "phishing",
-    "data_breach",
-    "insider",
-    "supply_chain",
-    "equipment_failure",
-    "other",
-]
-FunctionalImpact = Literal[
-    "none",
-    "no_impact_to_services",
-    "minimal_non_critical",
-    "minimal_critical",
-    "significant_non_critical",
-    "denial_non_critical",
-    "significant_critical",
-    "denial_critical",
-]
-InformationImpact = Literal[
-    "none",
-    "suspected",
-    "privacy_breach",
-    "proprietary_breach",
-    "destruction_non_critical",
-    "critical_data_breach",
-    "credential_compromise",
-    "destruction_critical",
-]
-Recoverability = Literal["regular", "supplemented", "extended", "not_recoverable"]
-Location = Literal[
-    "business_dmz",
-    "business_network",
-    "business_network_management",
-    "critical_system_dmz",
-    "critical_system_management",
-    "critical_systems",
-    "safety_systems",
-    "unknown",
-]
-Tlp = Literal["clear", "green", "amber", "amber+strict", "red"]
-IndicatorType = Literal["ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email", "cve"]
-AssetKind = Literal[
-    "plc",
-    "rtu",
-    "hmi",
-    "scada_server",
-    "historian",
-    "engineering_workstation",
-    "safety_controller",
-    "network_device",
-    "server",
-    "workstation",
-    "iot",
-    "other",
-]
-Criticality = Literal["low", "medium", "high", "critical"]
-CRITICALITY_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+from awareness.ingest.indicators import normalize_cve, normalize_indicator
+from awareness.timestamps import UtcTime
+from awareness.vocabulary import (
+    AssetKind,
+    Category,
+    Criticality,
+    FunctionalImpact,
+    IndicatorType,
+    InformationImpact,
+    Location,
+    Recoverability,
+    Tlp,
+)
 
 Time = Annotated[AwareDatetime, Field(strict=True, examples=["2026-11-27T08:30:00Z"])]
 AssetId = Annotated[
     str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["plc-07"])
 ]
 ShortText = Annotated[str, Field(max_length=200)]
-
-assert set(IndicatorType.__args__) == set(INDICATOR_TYPES)  # type: ignore[attr-defined]
 
 
 class _Strict(BaseModel):
@@ -212,67 +161,14 @@ class AssetBatchIn(_Strict):
     _bounded = field_validator("assets")(_batch_bounded)
 
 
-class IndicatorOut(BaseModel):
-    type: IndicatorType
-    value: str
-
-
-class IncidentOut(BaseModel):
-    id: int
-    org_id: str
-    sector: str
-    received_at: datetime
-    detected_at: datetime
-    occurred_at: datetime | None
-    category: Category
-    functional_impact: FunctionalImpact
-    information_impact: InformationImpact
-    recoverability: Recoverability
-    location: Location
-    affected_assets: list[str]
-    indicators: list[IndicatorOut]
-    summary: str | None
-    tlp: Tlp
-    reference: str | None
-
-
-class AssetOut(BaseModel):
-    asset_id: str
-    org_id: str
-    sector: str
-    name: str | None
-    kind: AssetKind
-    vendor: str | None
-    product: str | None
-    version: str | None
-    criticality: Criticality
-    internet_exposed: bool
-    cves: list[str]
-    location: Location
-    created_at: datetime
-    updated_at: datetime
-
-
-class AssetWriteResult(AssetOut):
-    created: bool
-
-
-Item = TypeVar("Item", bound=BaseModel)
-
-
-class Page(BaseModel, Generic[Item]):
-    items: list[Item]
-    next: str | None = Field(description="cursor of the next page; null on the last page")
-
-
 class IncidentCreated(BaseModel):
     id: int
-    received_at: datetime
+    received_at: UtcTime
 
 
 class IncidentBatchCreated(BaseModel):
     ids: list[int]
-    received_at: datetime
+    received_at: UtcTime
 
 
 class AssetWritten(BaseModel):

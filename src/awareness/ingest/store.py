@@ -1,5 +1,6 @@
-"""The append transaction: a report, its indicators and asset links are written together or not
-at all. Callers hold the transaction (`Database.write()`); nothing here commits."""
+"""The append: a report, its indicators and asset links are written together or not at all,
+with the request's idempotency record. `write_incidents` owns its transaction (one statement on
+PostgreSQL); the other functions run in the caller's (`Database.write()`) and never commit."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
+from awareness.db.engine import Database
 from awareness.db.tables import (
     asset_reports,
     assets,
@@ -21,8 +25,10 @@ from awareness.db.tables import (
     reports,
 )
 from awareness.errors import FieldError, ValidationFailed
-from awareness.ingest.schemas import CRITICALITY_ORDER, AssetIn, IncidentIn
+from awareness.ingest import idempotency, pg_append
+from awareness.ingest.schemas import AssetIn, IncidentBatchCreated, IncidentCreated, IncidentIn
 from awareness.scoring.exposure import product_key
+from awareness.vocabulary import CRITICALITY_ORDER
 
 # Stay well under SQLite's limit on bound parameters in one statement.
 _IN_CHUNK = 500
@@ -195,6 +201,60 @@ async def append_incidents(
     if link_rows:
         await conn.execute(incident_assets.insert(), link_rows)
     return ids
+
+
+def incident_created(ids: list[int], *, batch: bool, now: datetime) -> dict[str, Any]:
+    """The answer to an incident write (the PostgreSQL statement builds the same in SQL)."""
+    answer = (
+        IncidentBatchCreated(ids=ids, received_at=now)
+        if batch
+        else IncidentCreated(id=ids[0], received_at=now)
+    )
+    return answer.model_dump(mode="json")
+
+
+async def write_incidents(
+    database: Database,
+    items: Sequence[IncidentIn],
+    *,
+    principal: Principal,
+    now: datetime,
+    request_id: str | None,
+    batch: bool,
+    remember: idempotency.Remember | None,
+) -> idempotency.Outcome:
+    """Append the incidents and `remember` the answer, durably, before returning it."""
+    batch_field = "incidents" if batch else None
+    if database.is_sqlite:
+        async with database.write() as conn:
+            ids = await append_incidents(
+                conn, principal=principal, items=items, now=now, request_id=request_id,
+                batch_field=batch_field,
+            )  # fmt: skip
+            outcome = idempotency.Outcome(201, incident_created(ids, batch=batch, now=now))
+            if remember is not None:
+                await idempotency.record(conn, remember, outcome)
+        return outcome
+    async with database.engine.connect() as conn:
+        owned: dict[str, OwnedAsset] = {}
+        if any(item.affected_assets for item in items):
+            owned = await owned_assets(
+                conn, principal=principal, items=items, batch_field=batch_field
+            )
+            await conn.rollback()
+        raw = (await conn.get_raw_connection()).driver_connection
+        try:
+            ids = await pg_append.append_incidents(
+                raw, incident_rows(items, owned, principal=principal, now=now),
+                principal=principal, now=now, request_id=request_id, remember=remember,
+                batch=batch,
+            )  # fmt: skip
+        except asyncpg.UniqueViolationError as exc:
+            raise IntegrityError(None, None, exc) from exc
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            await conn.invalidate()
+            raise
+    return idempotency.Outcome(201, incident_created(ids, batch=batch, now=now))
 
 
 def _asset_values(item: AssetIn) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from awareness.scoring.assessment import (
     assess_sectors,
     sector_evidence,
 )
+from awareness.scoring.bands import band_for_score, highest_level, may_deescalate, next_level
 from awareness.scoring.campaigns import (
     Announced,
     CampaignFacts,
@@ -25,24 +26,15 @@ from awareness.scoring.campaigns import (
 from awareness.scoring.config import ScoringConfig, SectorsConfig, Strength
 from awareness.scoring.decay import Contribution, SectorScore, decayed
 from awareness.scoring.exposure import (
-    cve_key,
     exposure_due,
     exposure_evidence,
     exposure_level,
     involved_recently,
-    is_cve,
     product_key,
 )
 from awareness.scoring.floors import Floor, dependency_floors, incident_floors, own_level
-from awareness.scoring.indicators import INDICATOR_TYPES, exclusion_reason, may_form_campaign
-from awareness.scoring.levels import (
-    Level,
-    LevelState,
-    band_for_score,
-    highest_level,
-    may_deescalate,
-    next_level,
-)
+from awareness.scoring.indicators import exclusion_reason, may_form_campaign
+from awareness.scoring.levels import Level, LevelState
 from awareness.scoring.severity import (
     cross_sector_dependency,
     incident_level,
@@ -52,7 +44,6 @@ from awareness.scoring.severity import (
 from awareness.scoring.window import RecentWindow
 
 __all__ = [
-    "INDICATOR_TYPES",
     "Announced",
     "CampaignFacts",
     "Contribution",
@@ -78,7 +69,6 @@ __all__ = [
     "campaign_title",
     "check_milestones",
     "cross_sector_dependency",
-    "cve_key",
     "decayed",
     "dependency_floors",
     "exclusion_reason",
@@ -91,7 +81,6 @@ __all__ = [
     "incident_severity",
     "involved_recently",
     "is_campaign",
-    "is_cve",
     "may_deescalate",
     "may_form_campaign",
     "next_level",

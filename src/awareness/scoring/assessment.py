@@ -1,5 +1,5 @@
-"""One evaluation of every sector at one instant: own levels, dependency floors (one hop),
-hysteresis and the section 9 evidence of each sector's level."""
+"""One evaluation of sectors at one instant: own levels, dependency floors (one hop), hysteresis
+and the section 9 evidence of each sector's level."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from awareness.scoring.bands import band_for_score, next_level
 from awareness.scoring.config import ScoringConfig, SectorsConfig
 from awareness.scoring.decay import Contribution
 from awareness.scoring.floors import Floor, dependency_floors, own_level
-from awareness.scoring.levels import Level, LevelState, band_for_score, next_level
-from awareness.scoring.timestamps import require_aware, time_to_json
+from awareness.scoring.levels import Level, LevelState
+from awareness.timestamps import require_aware, time_to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class SectorOutcome:
     previous_level: Level
     floors: tuple[Floor, ...]
     evidence: dict[str, Any]
+    # Its level by its own score and floors, no dependency: what its dependents read.
+    own: Level
 
     @property
     def changed(self) -> bool:
@@ -50,23 +53,25 @@ def assess_sectors(
     *,
     sectors: SectorsConfig,
     cfg: ScoringConfig,
+    only: Iterable[str] | None = None,
+    own_levels: Mapping[str, Level] | None = None,
 ) -> dict[str, SectorOutcome]:
-    """Every configured sector; a sector missing from `inputs` has score 0 and no floors, one
-    missing from `states` starts at none. Dependency floors read the other sectors' OWN levels
-    at this instant, never their held or dependency-raised levels."""
+    """The sectors of `only` (every configured sector by default); a sector missing from
+    `inputs` has score 0 and no floors, one missing from `states` starts at none. Dependency
+    floors read the other sectors' OWN levels at this instant, never their held or
+    dependency-raised levels: computed from `inputs` where given, else the last known ones of
+    `own_levels` (none when absent). So a caller may re-assess only the sectors whose inputs
+    changed, and their dependents."""
     at = require_aware(at, "at")
     empty = SectorInput()
-    own = {
-        sector: own_level(
-            inputs.get(sector, empty).score, inputs.get(sector, empty).floors, cfg=cfg
-        )
-        for sector in sectors.sectors
-    }
+    own = dict(own_levels or {})
+    for sector, given in inputs.items():
+        own[sector] = own_level(given.score, given.floors, cfg=cfg)
     return {
         sector: assess_sector(
             sector, inputs.get(sector, empty), own, states.get(sector), at, sectors=sectors, cfg=cfg
         )
-        for sector in sectors.sectors
+        for sector in (sectors.sectors if only is None else only)
     }
 
 
@@ -80,8 +85,7 @@ def assess_sector(
     sectors: SectorsConfig,
     cfg: ScoringConfig,
 ) -> SectorOutcome:
-    """One sector, given every sector's own level (its own entry is ignored): lets a caller
-    re-assess only the sectors whose inputs changed."""
+    """One sector, given every other sector's own level (its own entry is ignored)."""
     others = {name: level for name, level in own_levels.items() if name != sector}
     floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
     previous = previous or LevelState.initial(at)
@@ -96,7 +100,8 @@ def assess_sector(
         at=at,
         cfg=cfg,
     )
-    return SectorOutcome(sector, given.score, state, previous.level, floors, evidence)
+    own = own_level(given.score, given.floors, cfg=cfg)
+    return SectorOutcome(sector, given.score, state, previous.level, floors, evidence, own)
 
 
 def sector_evidence(

@@ -12,7 +12,7 @@ from awareness.scoring.config import ScoringConfig
 from awareness.scoring.floors import CAMPAIGN, Floor
 from awareness.scoring.indicators import may_form_campaign
 from awareness.scoring.levels import Level
-from awareness.scoring.timestamps import require_aware, time_to_json
+from awareness.timestamps import require_aware, time_to_json
 
 DETECTED = "detected"
 NEW_SECTOR = "new_sector"

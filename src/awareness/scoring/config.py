@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from awareness import vocabulary
 from awareness.scoring.levels import Level
 from awareness.scoring.sectors import SectorsConfig, Strength
 
@@ -124,11 +125,11 @@ class CategoryValues(_Section):
     @model_validator(mode="after")
     def _every_answer_valued(self) -> Self:
         expected = {
-            "functional_impact": FUNCTIONAL_IMPACT,
-            "location": LOCATION,
-            "information_impact": INFORMATION_IMPACT,
-            "recoverability": RECOVERABILITY,
-            "asset_criticality": ASSET_CRITICALITY,
+            "functional_impact": vocabulary.FUNCTIONAL_IMPACTS,
+            "location": vocabulary.LOCATIONS,
+            "information_impact": vocabulary.INFORMATION_IMPACTS,
+            "recoverability": vocabulary.RECOVERABILITIES,
+            "asset_criticality": vocabulary.CRITICALITIES,
         }
         for category, answers in expected.items():
             given = set(getattr(self, category))

@@ -1,18 +1,17 @@
-"""Exposure (docs/scoring.md section 5): matching keys for products and CVEs, the once-per-window
+"""Exposure (docs/scoring.md section 5): the matching key for products, the once-per-window
 rule per organization and key, and the evidence of an exposure warning."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from awareness.scoring.bands import band_for_score
 from awareness.scoring.config import ScoringConfig
-from awareness.scoring.levels import Level, band_for_score
-from awareness.scoring.timestamps import require_aware, time_to_json
+from awareness.scoring.levels import Level
+from awareness.timestamps import require_aware, time_to_json
 
-_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 PRODUCT = "product"
 CVE = "cve"
 
@@ -24,19 +23,6 @@ def product_key(vendor: str | None, product: str | None) -> str | None:
     if not all(parts):
         return None
     return "|".join(parts)
-
-
-def cve_key(value: str | None) -> str | None:
-    """Upper-case `CVE-YYYY-NNNN...`, the form ingest stores for `cve` indicators and asset
-    `cves`; None when the value is not a CVE identifier."""
-    if value is None:
-        return None
-    key = "".join(value.split()).upper()
-    return key if _CVE.match(key) else None
-
-
-def is_cve(value: str | None) -> bool:
-    return cve_key(value) is not None
 
 
 def exposure_due(last_warned_at: datetime | None, at: datetime, *, cfg: ScoringConfig) -> bool:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from awareness.scoring.bands import band_for_score
 from awareness.scoring.config import ScoringConfig, SectorsConfig
-from awareness.scoring.levels import Level, band_for_score
+from awareness.scoring.levels import Level
 from awareness.scoring.window import Mark, RecentWindow
 
 SEVERE = "severe_incident"

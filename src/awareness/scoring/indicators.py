@@ -8,8 +8,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from awareness.scoring.config import ScoringConfig
+from awareness.vocabulary import INDICATOR_TYPES
 
-INDICATOR_TYPES = ("ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email", "cve")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

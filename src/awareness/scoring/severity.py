@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from awareness.scoring.bands import band_for_score
 from awareness.scoring.config import ScoringConfig, SectorsConfig
-from awareness.scoring.levels import Level, band_for_score
+from awareness.scoring.levels import Level
 
 
 def cross_sector_dependency(sector: str, *, sectors: SectorsConfig, cfg: ScoringConfig) -> float:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from awareness.scoring.config import ScoringConfig
-from awareness.scoring.timestamps import require_aware, time_from_json, time_to_json
+from awareness.timestamps import require_aware, time_from_json, time_to_json
 
 STATE_VERSION = 1
 TIERS = ("severe", "significant", "breadth")

@@ -1,6 +1,7 @@
-"""LISTEN/NOTIFY across replicas. Notifications are sent outside the writers' transactions (a
-NOTIFY inside one serializes commits on a global lock) from one connection, coalesced to the
-newest value per channel; listening runs on another, reconnected when it drops."""
+"""Signals across replicas with LISTEN/NOTIFY. Notifications are sent outside the writers'
+transactions (a NOTIFY inside one serializes commits on a global lock) from one connection,
+coalesced to the newest value per channel; listening runs on another, reconnected when it
+drops."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import logging
 import asyncpg
 
 from awareness.db.engine import Database
-from awareness.notify.base import Notifier
+from awareness.signals.local import Signals
 
 log = logging.getLogger(__name__)
 
 
-class PostgresNotifier(Notifier):
+class PostgresSignals(Signals):
     def __init__(self, database: Database, *, retry_seconds: float = 1.0) -> None:
         super().__init__()
         self._dsn = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -42,7 +43,7 @@ class PostgresNotifier(Notifier):
                 await task
         self._tasks = []
 
-    def notify(self, channel: str, value: int) -> None:
+    def _publish(self, channel: str, value: int) -> None:
         # Local listeners hear it at once; other replicas through PostgreSQL.
         self._dispatch(channel, value)
         self._pending[channel] = max(value, self._pending.get(channel, value))

@@ -1,5 +1,5 @@
-"""Scoped reads of stored reports, newest first, a page at a time. Scope is a WHERE clause built
-from the caller, so a record outside it is simply not found."""
+"""Incident reports as their readers see them, newest first, a page at a time. Scope is a WHERE
+clause built from the caller, so a record outside it is simply not found."""
 
 from __future__ import annotations
 
@@ -7,15 +7,50 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
 from awareness.db.tables import assets, incident_assets, incidents, indicators
+from awareness.timestamps import UtcTime
+from awareness.vocabulary import (
+    Category,
+    FunctionalImpact,
+    IndicatorType,
+    InformationImpact,
+    Location,
+    Recoverability,
+    Tlp,
+)
+
+
+class IndicatorView(BaseModel):
+    type: IndicatorType
+    value: str
+
+
+class IncidentView(BaseModel):
+    id: int
+    org_id: str
+    sector: str
+    received_at: UtcTime
+    detected_at: UtcTime
+    occurred_at: UtcTime | None
+    category: Category
+    functional_impact: FunctionalImpact
+    information_impact: InformationImpact
+    recoverability: Recoverability
+    location: Location
+    affected_assets: list[str]
+    indicators: list[IndicatorView]
+    summary: str | None
+    tlp: Tlp
+    reference: str | None
 
 
 async def list_incidents(
     conn: AsyncConnection, *, principal: Principal, limit: int, before_id: int | None
-) -> list[dict[str, Any]]:
+) -> list[IncidentView]:
     query = sa.select(incidents).where(principal.report_scope(incidents))
     if before_id is not None:
         query = query.where(incidents.c.id < before_id)
@@ -25,7 +60,7 @@ async def list_incidents(
 
 async def get_incident(
     conn: AsyncConnection, *, principal: Principal, incident_id: int
-) -> dict[str, Any] | None:
+) -> IncidentView | None:
     query = sa.select(incidents).where(
         incidents.c.id == incident_id, principal.report_scope(incidents)
     )
@@ -35,9 +70,9 @@ async def get_incident(
     return (await _with_details(conn, [dict(row)]))[0]
 
 
-async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[IncidentView]:
     if not rows:
-        return rows
+        return []
     ids = [row["id"] for row in rows]
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
     query = (
@@ -45,8 +80,8 @@ async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> li
         .where(indicators.c.incident_id.in_(ids))
         .order_by(indicators.c.id)
     )
-    for row in await conn.execute(query):
-        found[row.incident_id].append({"type": row.type, "value": row.value})
+    for indicator in await conn.execute(query):
+        found[indicator.incident_id].append({"type": indicator.type, "value": indicator.value})
     linked: dict[int, list[str]] = defaultdict(list)
     query = (
         sa.select(incident_assets.c.incident_id, assets.c.asset_id)
@@ -54,19 +89,11 @@ async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> li
         .where(incident_assets.c.incident_id.in_(ids))
         .order_by(assets.c.asset_id)
     )
-    for row in await conn.execute(query):
-        linked[row.incident_id].append(row.asset_id)
-    for row in rows:
-        row["indicators"] = found[row["id"]]
-        row["affected_assets"] = linked[row["id"]]
-    return rows
-
-
-async def list_assets(
-    conn: AsyncConnection, *, principal: Principal, limit: int, before_id: int | None
-) -> list[dict[str, Any]]:
-    query = sa.select(assets).where(principal.report_scope(assets))
-    if before_id is not None:
-        query = query.where(assets.c.id < before_id)
-    rows = (await conn.execute(query.order_by(assets.c.id.desc()).limit(limit))).mappings()
-    return [dict(row) for row in rows]
+    for link in await conn.execute(query):
+        linked[link.incident_id].append(link.asset_id)
+    return [
+        IncidentView.model_validate(
+            row | {"indicators": found[row["id"]], "affected_assets": linked[row["id"]]}
+        )
+        for row in rows
+    ]

@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from awareness.consumers.leader import lead
 from awareness.correlator.batch import run_batch, run_ticks
-from awareness.correlator.leader import lead
+from awareness.correlator.correlator import Correlator
 from awareness.correlator.state import load_cursor
 from awareness.db.engine import Database
 from awareness.db.migrate import upgrade_to_head
@@ -41,8 +42,9 @@ from awareness.db.tables import (
     sector_states,
     warnings,
 )
-from awareness.eventlog import EventWriter
+from awareness.eventlog.writer import EventWriter
 from awareness.settings import Settings
+from awareness.views.sectors import level_change
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +119,19 @@ async def rebuild(
     total = 0
     while True:
         async with scratch.write() as conn:
-            outcome = await run_batch(conn, settings=settings, limit=1000, now=now)
+            outcome = await run_batch(
+                conn, scoring=settings.scoring, sectors=settings.sectors, limit=1000, now=now
+            )
         total += outcome.processed
         if not outcome.processed:
             break
         progress(f"correlated {total} reports")
     if live.tick_at is not None:
         async with scratch.write() as conn:
-            await run_ticks(conn, settings=settings, until=live.tick_at, now=now)
+            await run_ticks(
+                conn, scoring=settings.scoring, sectors=settings.sectors, until=live.tick_at,
+                now=now,
+            )  # fmt: skip
     return scratch
 
 
@@ -216,7 +223,7 @@ class LeaderBusy(Exception):
 async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime) -> list[str]:
     """Swap the live derived state for the rebuilt one. Warnings and events stay as history; a
     `sector_level` event is appended for each sector whose level changes, so boards follow."""
-    async with lead(live) as leadership:
+    async with lead(live, Correlator.name) as leadership:
         if leadership is None:
             raise LeaderBusy("a running server is correlating; stop it, or use --dry-run")
         async with rebuilt.read() as src:
@@ -249,12 +256,13 @@ async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime
                 previous = before.get(row["sector"], "none")
                 if previous != row["level"]:
                     changed.append(f"{row['sector']}: {previous} -> {row['level']}")
+                    change = level_change(
+                        sector=row["sector"], level=row["level"], previous_level=previous,
+                        score=row["score"], at=now, evidence=row["evidence"], rescore=True,
+                    )  # fmt: skip
                     await writer.append(
-                        type="sector_level", kind="sector_level", sector=row["sector"], sectors=(),
-                        data={"sector": row["sector"], "level": row["level"],
-                              "previous_level": previous, "score": round(row["score"], 2),
-                              "at": now.isoformat(), "evidence": row["evidence"], "rescore": True},
-                        at=now,
+                        type="sector_level", kind="sector_level", sector=row["sector"],
+                        sectors=(), data=change, at=now,
                     )  # fmt: skip
     return changed
 

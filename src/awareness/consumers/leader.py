@@ -1,14 +1,15 @@
-"""Exactly one correlator per database. PostgreSQL: a session advisory lock, held by the
-connection the batches run on, so a leader that loses its connection loses the lock with it and
-another replica takes over. SQLite: an exclusive lock on a file beside the database, for the
-processes of one machine."""
+"""At most one process per database runs a named consumer. PostgreSQL: a session advisory lock
+keyed by the name, held by the connection the consumer's transactions run on, so a leader that
+loses its connection loses the lock with it and another replica takes over. SQLite: an exclusive
+lock on a file beside the database, for the processes of one machine."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -17,11 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.engine import Database
 
-# pg_advisory_lock key of the correlator ("awco").
-LEADER_LOCK_KEY = 0x6177636F
-
 
 class Leadership(Protocol):
+    """Where a consumer's transactions run while it leads."""
+
     def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]: ...
 
 
@@ -35,7 +35,10 @@ class _PostgresLeadership:
             yield self._conn
 
 
-class _SqliteLeadership:
+class Shared:
+    """Transactions of a consumer that needs no leadership (every process runs one), and of a
+    leader on SQLite, whose file lock is not tied to a connection."""
+
     def __init__(self, database: Database) -> None:
         self._database = database
 
@@ -43,17 +46,23 @@ class _SqliteLeadership:
         return self._database.write()
 
 
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key per consumer name."""
+    digest = hashlib.blake2b(f"awareness.consumer:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 @contextlib.asynccontextmanager
-async def lead(database: Database) -> AsyncIterator[Leadership | None]:
-    """Yields the leadership if this process may correlate now, else None."""
+async def lead(database: Database, name: str) -> AsyncIterator[Leadership | None]:
+    """Yields the leadership of `name` if this process may run it now, else None."""
     if database.is_sqlite:
-        with _file_lock(database) as held:
-            yield _SqliteLeadership(database) if held else None
+        with _file_lock(database, name) as held:
+            yield Shared(database) if held else None
         return
     conn = await database.engine.connect()
     try:
         held = (
-            await conn.execute(sa.select(sa.func.pg_try_advisory_lock(LEADER_LOCK_KEY)))
+            await conn.execute(sa.select(sa.func.pg_try_advisory_lock(lock_key(name))))
         ).scalar()
         await conn.commit()
         yield _PostgresLeadership(conn) if held else None
@@ -64,8 +73,8 @@ async def lead(database: Database) -> AsyncIterator[Leadership | None]:
 
 
 @contextlib.contextmanager
-def _file_lock(database: Database) -> AsyncIterator[bool]:  # type: ignore[misc]
-    path = Path(database.url.database or "awareness.db").with_suffix(".correlator.lock")
+def _file_lock(database: Database, name: str) -> Iterator[bool]:
+    path = Path(database.url.database or "awareness.db").with_suffix(f".{name}.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -1,0 +1,37 @@
+"""What one app is made of, each part built once, in order, by `create_app`: nothing is filled in
+later, and a router asks for the part it needs (`api.deps`), never for the whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awareness.auth.keys import KeyStore
+from awareness.auth.limits import RateLimiter
+from awareness.clock import Clock
+from awareness.consumers.runner import Runner
+from awareness.db.engine import Database
+from awareness.feed.broadcaster import Broadcaster
+from awareness.ingest.submit import Ingest
+from awareness.metrics import Metrics
+from awareness.settings import Settings
+from awareness.signals import Signals
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    settings: Settings
+    database: Database
+    clock: Clock
+    signals: Signals
+    metrics: Metrics
+    keys: KeyStore
+    limiter: RateLimiter
+    ingest: Ingest
+    broadcaster: Broadcaster
+    # The consumers this process runs: the correlator (unless disabled) and the feed.
+    correlator: Runner | None
+    feed: Runner
+
+    @property
+    def consumers(self) -> tuple[Runner, ...]:
+        return tuple(runner for runner in (self.correlator, self.feed) if runner is not None)

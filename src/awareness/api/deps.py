@@ -1,0 +1,104 @@
+"""FastAPI dependencies: the parts of the app a route needs, and the caller's principal. 401, 403
+and the per-key rate limit are decided here, for HTTP and for the feed alike."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from awareness.api.components import Components
+from awareness.auth.principal import Principal, Role
+from awareness.clock import Clock
+from awareness.db.engine import Database
+from awareness.errors import Forbidden, RateLimited, Unauthenticated
+from awareness.settings import Settings
+from awareness.signals import Signals
+
+
+def components_of(connection: HTTPConnection) -> Components:
+    components: Components = connection.app.state.components
+    return components
+
+
+# async, so FastAPI calls them in the event loop instead of a worker thread.
+async def _components(request: Request) -> Components:
+    return components_of(request)
+
+
+async def _database(request: Request) -> Database:
+    return components_of(request).database
+
+
+async def _settings(request: Request) -> Settings:
+    return components_of(request).settings
+
+
+async def _clock(request: Request) -> Clock:
+    return components_of(request).clock
+
+
+async def _signals(request: Request) -> Signals:
+    return components_of(request).signals
+
+
+ComponentsDep = Annotated[Components, Depends(_components)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+SignalsDep = Annotated[Signals, Depends(_signals)]
+
+
+async def admit(
+    components: Components, key: str | None = None, *, key_id: int | None = None
+) -> Principal:
+    """The principal of a presented key (or of a key id a feed ticket stood for), within its
+    rate limit; else 401 or 429."""
+    if key is not None:
+        principal = await components.keys.resolve(key)
+    elif key_id is not None:
+        principal = await components.keys.resolve_id(key_id)
+    else:
+        principal = None
+    if principal is None:
+        raise Unauthenticated("unknown or revoked API key")
+    wait = components.limiter.retry_after(principal.key_id)
+    if wait is not None:
+        raise RateLimited("too many requests for this API key; slow down", retry_after=wait)
+    return principal
+
+
+def bearer_key(connection: HTTPConnection) -> str | None:
+    scheme, _, key = connection.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
+async def authenticate(request: Request) -> Principal:
+    key = bearer_key(request)
+    if key is None:
+        raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
+    principal = await admit(components_of(request), key)
+    request.state.key_id = principal.key_id
+    return principal
+
+
+def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    names = ", ".join(role.value for role in roles)
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"the {principal.role.value} role may not do this (allowed: {names})")
+        return principal
+
+    return check
+
+
+Operator = Annotated[Principal, Depends(allow(Role.operator))]
+ReportReader = Annotated[Principal, Depends(allow(Role.operator, Role.supervisor, Role.admin))]
+Responder = Annotated[Principal, Depends(allow(Role.supervisor, Role.responder, Role.admin))]
+Anyone = Annotated[
+    Principal, Depends(allow(Role.operator, Role.supervisor, Role.responder, Role.admin))
+]
+Admin = Annotated[Principal, Depends(allow(Role.admin))]

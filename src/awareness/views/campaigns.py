@@ -1,0 +1,77 @@
+"""Campaigns as readers see them: the indicator, how many organizations and which sectors, never
+which organizations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.auth.principal import Principal, Role
+from awareness.db.tables import campaigns, event_sectors, warnings
+from awareness.timestamps import UtcTime
+from awareness.vocabulary import IndicatorType, LevelName
+
+
+class CampaignIndicator(BaseModel):
+    type: IndicatorType
+    value: str
+
+
+class CampaignView(BaseModel):
+    id: int
+    indicator: CampaignIndicator
+    organizations: int
+    sectors: list[str]
+    level: LevelName
+    max_severity: float
+    first_seen: UtcTime
+    last_seen: UtcTime
+    active: bool
+
+
+async def list_campaigns(
+    conn: AsyncConnection,
+    *,
+    principal: Principal | None,
+    sectors_filter: Sequence[str] = (),
+    active: bool | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[CampaignView]:
+    """Campaigns newest first. A scoped caller sees those that touched one of its sectors,
+    found through the sectors of their warnings."""
+    query = sa.select(campaigns)
+    if active is not None:
+        query = query.where(campaigns.c.active.is_(active))
+    if before_id is not None:
+        query = query.where(campaigns.c.id < before_id)
+    wanted: list[str] = list(sectors_filter)
+    if principal is not None and principal.role is not Role.admin and principal.sectors is not None:
+        wanted = sorted(set(wanted) & principal.sectors) if wanted else sorted(principal.sectors)
+        if not wanted:
+            return []
+    if wanted:
+        touched = (
+            sa.select(warnings.c.campaign_id)
+            .join(event_sectors, event_sectors.c.seq == warnings.c.seq)
+            .where(warnings.c.campaign_id.is_not(None), event_sectors.c.sector.in_(wanted))
+        )
+        query = query.where(campaigns.c.id.in_(touched))
+    rows = await conn.execute(query.order_by(campaigns.c.id.desc()).limit(limit))
+    return [
+        CampaignView(
+            id=row["id"],
+            indicator=CampaignIndicator(type=row["indicator_type"], value=row["indicator_value"]),
+            organizations=row["org_count"],
+            sectors=row["sectors"],
+            level=row["level"],
+            max_severity=round(row["max_severity"], 2),
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            active=row["active"],
+        )
+        for row in rows.mappings()
+    ]
