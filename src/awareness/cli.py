@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -75,7 +74,7 @@ def _with_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) 
         raise
 
 
-def _unreachable(settings: Settings, exc: BaseException) -> None:
+def _unreachable(settings: Settings, exc: BaseException) -> NoReturn:
     url = settings.effective_database_url.split("@")[-1]
     typer.echo(
         f"error: cannot use the database ({url}): {exc}\n"
@@ -328,4 +327,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

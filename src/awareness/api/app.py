@@ -10,11 +10,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 import awareness
 from awareness.api import admin, board, errors, feed, health, reports, vocabulary
@@ -90,8 +93,12 @@ def build_components(
     for runner in components.consumers:
         if runner.consumer.exclusive:
             leading = metrics.consumer_leader.labels(runner.consumer.name)
-            leading.set_function(lambda runner=runner: float(runner.leading))
+            leading.set_function(partial(_leading, runner))
     return components
+
+
+def _leading(runner: Runner) -> float:
+    return float(runner.leading)
 
 
 def create_app(
@@ -155,13 +162,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (*reports.BODY_MODELS, admin.OrgIn, admin.KeyIn):
-            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(definition.pop("$defs", {}))
-            components[model.__name__] = definition
-        for model in frames.MODELS:
+        documented: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+            *((model, "validation") for model in (*reports.BODY_MODELS, admin.OrgIn, admin.KeyIn)),
+            *((frame, "serialization") for frame in frames.MODELS),
+        ]
+        for model, mode in documented:
             definition = model.model_json_schema(
-                ref_template="#/components/schemas/{model}", mode="serialization"
+                ref_template="#/components/schemas/{model}", mode=mode
             )
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition

@@ -55,7 +55,10 @@ async def readyz(database: DatabaseDep) -> JSONResponse:
     try:
         current = await current_revision(database)
     except Exception as exc:  # any failure to reach the database means "not ready"
-        body = {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"}
+        body: dict[str, str | None] = {
+            "status": "unavailable",
+            "database": f"unreachable: {type(exc).__name__}",
+        }
         return JSONResponse(body, status_code=503, headers=retry)
     if current != head:
         body = {

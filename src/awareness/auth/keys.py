@@ -154,13 +154,11 @@ class KeyStore:
 
     async def _load(self, match: str | sa.ColumnElement[bool]) -> Principal | None:
         digest = match if isinstance(match, str) else None
+        found = api_keys.c.key_hash == match if isinstance(match, str) else match
         query = (
             sa.select(api_keys, organizations.c.sector.label("org_sector"))
             .select_from(api_keys.outerjoin(organizations))
-            .where(
-                api_keys.c.key_hash == digest if digest is not None else match,
-                api_keys.c.revoked_at.is_(None),
-            )
+            .where(found, api_keys.c.revoked_at.is_(None))
         )
         async with self._database.read() as conn:
             row = (await conn.execute(query)).mappings().first()

@@ -47,4 +47,5 @@ async def redeem(conn: AsyncConnection, ticket: str, *, now: datetime) -> int | 
         .values(used_at=now)
         .returning(feed_tickets.c.key_id)
     )
-    return result.scalar()
+    key_id: int | None = result.scalar()
+    return key_id

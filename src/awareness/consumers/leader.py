@@ -61,9 +61,8 @@ async def lead(database: Database, name: str) -> AsyncIterator[Leadership | None
         return
     conn = await database.engine.connect()
     try:
-        held = (
-            await conn.execute(sa.select(sa.func.pg_try_advisory_lock(lock_key(name))))
-        ).scalar()
+        taken = await conn.execute(sa.select(sa.func.pg_try_advisory_lock(lock_key(name))))
+        held = bool(taken.scalar())
         await conn.commit()
         yield _PostgresLeadership(conn) if held else None
     finally:

@@ -67,13 +67,14 @@ async def _horizon(conn: AsyncConnection) -> int:
     write one has ended. Read in a statement before the reports are, so the reading snapshot
     is younger than the answer and sees every report those transactions committed."""
     row = (await conn.execute(_RUNNING)).one()
+    next_xid = int(row.next_xid)
     if row.oldest is None:
-        return int(row.next_xid)
+        return next_xid
     # backend_xid is 32 bits; the stored ids carry the epoch: give it the current one.
-    oldest = (row.next_xid & ~0xFFFFFFFF) | int(row.oldest)
-    if oldest > row.next_xid:
+    oldest = (next_xid & ~0xFFFFFFFF) | int(row.oldest)
+    if oldest > next_xid:
         oldest -= 1 << 32
-    return min(int(row.next_xid), oldest)
+    return min(next_xid, oldest)
 
 
 async def _next_reports(conn: AsyncConnection, cursor: Cursor, limit: int) -> list[dict[str, Any]]:
@@ -127,8 +128,8 @@ async def _details(
             .group_by(incident_assets.c.incident_id, incident_assets.c.product_key)
             .order_by(incident_assets.c.incident_id, incident_assets.c.product_key)
         )  # fmt: skip
-        for row in await conn.execute(query):
-            products[row.incident_id].append((row.product_key, row.vendor, row.product))
+        for link in await conn.execute(query):
+            products[link.incident_id].append((link.product_key, link.vendor, link.product))
     if asset_ids:
         query = sa.select(asset_reports.c.id, asset_reports.c.data, asset_reports.c.product_key)
         for row in await conn.execute(query.where(asset_reports.c.id.in_(asset_ids))):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,10 +28,10 @@ class Holder:
     asset_ids: tuple[str, ...]
 
 
-def _group(rows: Iterable[sa.Row[tuple[str, str, str]]]) -> list[Holder]:
+def _group(rows: Iterable[sa.Row[Any]]) -> list[Holder]:
     grouped: dict[tuple[str, str], list[str]] = {}
-    for org_id, sector, asset_id in rows:
-        grouped.setdefault((org_id, sector), []).append(asset_id)
+    for row in rows:
+        grouped.setdefault((row.org_id, row.sector), []).append(row.asset_id)
     return [
         Holder(org, sector, tuple(sorted(ids))) for (org, sector), ids in sorted(grouped.items())
     ]

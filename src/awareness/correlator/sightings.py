@@ -80,9 +80,9 @@ async def record(
     that reported it since `since`."""
     rows = await reporters(conn, kind, value, since=since, org_id=sighting.org_id)
     own = rows.get(sighting.org_id)
-    ongoing = own is not None and own["last_seen"] > since
-    first = min(own["first_seen"], sighting.detected_at) if ongoing else sighting.detected_at
-    last = max(own["last_seen"], sighting.detected_at) if ongoing else sighting.detected_at
+    first = last = sighting.detected_at
+    if own is not None and own["last_seen"] > since:
+        first, last = min(own["first_seen"], first), max(own["last_seen"], last)
     previous = _strongest(own) if own is not None else []
     strongest = keep_strongest([*previous, (sighting.detected_at, sighting.severity)], since=since)
     row = {

@@ -170,8 +170,8 @@ async def load_state(
 
     org_times: dict[str, list[datetime]] = {}
     query = sa.select(organizations.c.sector, organizations.c.created_at)
-    for row in await conn.execute(query.order_by(organizations.c.created_at)):
-        org_times.setdefault(row.sector, []).append(row.created_at)
+    for org in await conn.execute(query.order_by(organizations.c.created_at)):
+        org_times.setdefault(org.sector, []).append(org.created_at)
 
     active: dict[tuple[str, str], Campaign] = {}
     since = at - timedelta(hours=scoring.campaign.window_hours)

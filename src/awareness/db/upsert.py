@@ -19,12 +19,15 @@ def _statement(
 ) -> sa.Insert:
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     changing = [name for name in columns if name not in keys]
-    if changing:
-        return statement.on_conflict_do_update(
+    upserting: sa.Insert = (
+        statement.on_conflict_do_update(
             index_elements=list(keys),
             set_={name: statement.excluded[name] for name in changing},
         )
-    return statement.on_conflict_do_nothing(index_elements=list(keys))
+        if changing
+        else statement.on_conflict_do_nothing(index_elements=list(keys))
+    )
+    return upserting
 
 
 async def upsert(

@@ -36,8 +36,9 @@ class Disconnected(Exception):
 class Socket(Protocol):
     """An accepted WebSocket, as the API hands it over."""
 
-    # The server's own send, for frames written as they are (see `Outbox`).
-    send: Callable[[dict[str, Any]], Awaitable[None]]
+    @property
+    def send(self) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        """The server's own send, for frames written as they are (see `Outbox`)."""
 
     async def send_text(self, text: str) -> None:
         """Raises Disconnected when the client is gone."""

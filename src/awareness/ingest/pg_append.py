@@ -22,7 +22,8 @@ from awareness.timestamps import time_to_json
 _PER_REQUEST = ("id", "org_id", "sector", "received_at")
 _COLUMNS = tuple(c.name for c in incidents.columns if c.name not in _PER_REQUEST)
 _TYPES = tuple(
-    incidents.c[name].type.compile(dialect=postgresql.dialect()).lower() for name in _COLUMNS
+    incidents.c[name].type.compile(dialect=postgresql.dialect()).lower()  # type: ignore[no-untyped-call]
+    for name in _COLUMNS
 )
 _N = len(_COLUMNS)
 

@@ -118,7 +118,7 @@ class IncidentRows:
     """One incident as rows, without its id (drawn when it is written)."""
 
     incident: dict[str, Any]
-    indicators: list[tuple[str, str]]
+    indicators: Sequence[tuple[str, str]]
     links: list[OwnedAsset]
 
 
@@ -342,7 +342,9 @@ async def upsert_assets(
         result = await conn.execute(statement, new_rows)
         pks.update({row.asset_id: row.id for row in result})
     if updates:
-        columns = {name[2:]: sa.bindparam(name) for name in updates[0] if name != "b_pk"}
+        columns: dict[str, Any] = {
+            name[2:]: sa.bindparam(name) for name in updates[0] if name != "b_pk"
+        }
         await conn.execute(
             assets.update().where(assets.c.id == sa.bindparam("b_pk")).values(columns), updates
         )

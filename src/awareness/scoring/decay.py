@@ -24,7 +24,7 @@ def decayed(severity: float, detected_at: datetime, at: datetime, *, cfg: Scorin
     order of terms stays time-invariant, and the score's cap at 100 absorbs the excess.
     """
     age = (require_aware(at, "at") - require_aware(detected_at, "detected_at")).total_seconds()
-    return severity * 2.0 ** (-age / cfg.half_life_seconds)
+    return severity * float(2.0 ** (-age / cfg.half_life_seconds))
 
 
 @lru_cache(maxsize=256)

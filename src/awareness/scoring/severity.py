@@ -64,8 +64,8 @@ def weighted_severity(components: dict[str, float], *, cfg: ScoringConfig) -> fl
     weights = cfg.severity.weights.model_dump()
     if set(components) != set(weights):
         raise ValueError(f"components must be exactly {sorted(weights)}")
-    total = sum(weights[name] * value for name, value in components.items())
-    return min(100.0, max(0.0, total / sum(weights.values())))
+    total = sum(float(weights[name]) * value for name, value in components.items())
+    return min(100.0, max(0.0, total / sum(float(w) for w in weights.values())))
 
 
 def incident_severity(

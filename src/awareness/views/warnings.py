@@ -44,7 +44,7 @@ class AckView(BaseModel):
     acknowledged_by: str
 
 
-def warning_view(row: Mapping[str, Any]) -> WarningView:
+def warning_view(row: Mapping[str, Any] | sa.RowMapping) -> WarningView:
     """A row of `warnings` (or the values about to be one) as its readers see it."""
     return WarningView.model_validate(dict(row))
 
