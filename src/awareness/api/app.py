@@ -85,7 +85,9 @@ def build_components(
         limiter=RateLimiter(
             per_second=settings.limits.requests_per_second, burst=settings.limits.burst
         ),
-        ingest=Ingest(database=database, settings=settings, signals=signals, metrics=metrics),
+        ingest=Ingest(
+            database=database, settings=settings, clock=clock, signals=signals, metrics=metrics
+        ),
         broadcaster=broadcaster,
         correlator=correlator,
         feed=feed_runner,

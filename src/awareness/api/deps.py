@@ -11,11 +11,10 @@ from starlette.requests import HTTPConnection
 
 from awareness.api.components import Components
 from awareness.auth.principal import Principal, Role
-from awareness.clock import Clock
 from awareness.db.engine import Database
 from awareness.errors import Forbidden, RateLimited, Unauthenticated
+from awareness.ingest.submit import Ingest
 from awareness.settings import Settings
-from awareness.signals import Signals
 
 
 def components_of(connection: HTTPConnection) -> Components:
@@ -36,19 +35,14 @@ async def _settings(request: Request) -> Settings:
     return components_of(request).settings
 
 
-async def _clock(request: Request) -> Clock:
-    return components_of(request).clock
-
-
-async def _signals(request: Request) -> Signals:
-    return components_of(request).signals
+async def _ingest(request: Request) -> Ingest:
+    return components_of(request).ingest
 
 
 ComponentsDep = Annotated[Components, Depends(_components)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-ClockDep = Annotated[Clock, Depends(_clock)]
-SignalsDep = Annotated[Signals, Depends(_signals)]
+IngestDep = Annotated[Ingest, Depends(_ingest)]
 
 
 async def admit(

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from awareness.api.body import documented_body, json_body
 from awareness.api.components import Components
-from awareness.api.deps import ComponentsDep, DatabaseDep, Operator, ReportReader
+from awareness.api.deps import DatabaseDep, IngestDep, Operator, ReportReader
 from awareness.api.pagination import Cursor, Limit, decode_cursor, page
 from awareness.errors import NotFound
 from awareness.ingest.idempotency import Outcome
@@ -59,11 +59,10 @@ def _answer(outcome: Outcome) -> JSONResponse:
     openapi_extra=documented_body(IncidentIn),
 )
 async def post_incident(
-    principal: Operator, body: IncidentBody, components: ComponentsDep, key: IdempotencyKey = None
+    principal: Operator, body: IncidentBody, ingest: IngestDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Submit one incident report; answered once it is durable."""
-    now = components.clock.now()
-    return _answer(await components.ingest.incidents(body, principal=principal, key=key, now=now))
+    return _answer(await ingest.incidents(body, principal=principal, key=key))
 
 
 @router.post(
@@ -75,12 +74,11 @@ async def post_incident(
 async def post_incident_batch(
     principal: Operator,
     body: IncidentBatchBody,
-    components: ComponentsDep,
+    ingest: IngestDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Up to 1,000 incidents in one transaction: all stored, or none."""
-    now = components.clock.now()
-    return _answer(await components.ingest.incidents(body, principal=principal, key=key, now=now))
+    return _answer(await ingest.incidents(body, principal=principal, key=key))
 
 
 @router.get("/incidents", response_model=Page[IncidentView])
@@ -113,11 +111,10 @@ async def get_one_incident(
     openapi_extra=documented_body(AssetIn),
 )
 async def post_asset(
-    principal: Operator, body: AssetBody, components: ComponentsDep, key: IdempotencyKey = None
+    principal: Operator, body: AssetBody, ingest: IngestDep, key: IdempotencyKey = None
 ) -> JSONResponse:
     """Create (201) or replace (200) one asset of the caller's inventory, keyed by `asset_id`."""
-    now = components.clock.now()
-    return _answer(await components.ingest.assets(body, principal=principal, key=key, now=now))
+    return _answer(await ingest.assets(body, principal=principal, key=key))
 
 
 @router.post(
@@ -126,12 +123,11 @@ async def post_asset(
 async def post_asset_batch(
     principal: Operator,
     body: AssetBatchBody,
-    components: ComponentsDep,
+    ingest: IngestDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Up to 1,000 assets in one transaction: all written, or none."""
-    now = components.clock.now()
-    return _answer(await components.ingest.assets(body, principal=principal, key=key, now=now))
+    return _answer(await ingest.assets(body, principal=principal, key=key))
 
 
 @router.get("/assets", response_model=Page[AssetView])

@@ -15,9 +15,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from awareness.auth import audit
 from awareness.auth.principal import Principal, Role
 from awareness.db.engine import Database
-from awareness.db.tables import api_keys, audit_log, organizations
+from awareness.db.tables import api_keys, organizations
 from awareness.errors import FieldError, ValidationFailed
 
 KEY_PREFIX = "aw_"
@@ -70,16 +71,10 @@ async def create_key(
             .returning(api_keys.c.id)
         )
     ).scalar_one()
-    await conn.execute(
-        audit_log.insert().values(
-            at=now,
-            actor=actor,
-            org_id=org_id,
-            action="key.create",
-            target=f"key:{key_id}",
-            details={"role": role.value, "sectors": sector_list, "name": name},
-        )
-    )
+    await audit.record(
+        conn, at=now, actor=actor, action="key.create", target=f"key:{key_id}", org_id=org_id,
+        details={"role": role.value, "sectors": sector_list, "name": name},
+    )  # fmt: skip
     return CreatedKey(id=key_id, key=key, prefix=prefix)
 
 
@@ -117,11 +112,7 @@ async def revoke_key(conn: AsyncConnection, *, key_id: int, now: datetime, actor
         .values(revoked_at=now)
     )
     if result.rowcount:
-        await conn.execute(
-            audit_log.insert().values(
-                at=now, actor=actor, action="key.revoke", target=f"key:{key_id}"
-            )
-        )
+        await audit.record(conn, at=now, actor=actor, action="key.revoke", target=f"key:{key_id}")
     return bool(result.rowcount)
 
 

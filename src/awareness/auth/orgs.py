@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.db.tables import audit_log, organizations
+from awareness.auth import audit
+from awareness.db.tables import organizations
 from awareness.errors import Conflict, FieldError, ValidationFailed
 
 ORG_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -52,16 +53,10 @@ async def create_org(
         "created_at": now,
     }
     await conn.execute(organizations.insert().values(row))
-    await conn.execute(
-        audit_log.insert().values(
-            at=now,
-            actor=actor,
-            org_id=org_id,
-            action="org.create",
-            target=f"org:{org_id}",
-            details={"sector": sector, "region": region},
-        )
-    )
+    await audit.record(
+        conn, at=now, actor=actor, action="org.create", target=f"org:{org_id}", org_id=org_id,
+        details={"sector": sector, "region": region},
+    )  # fmt: skip
     return row
 
 

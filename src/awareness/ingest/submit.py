@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from awareness.auth.principal import Principal
+from awareness.clock import Clock
 from awareness.db.engine import Database
 from awareness.ingest import idempotency, store
 from awareness.ingest.schemas import AssetBatchIn, AssetIn, IncidentBatchIn, IncidentIn
@@ -33,27 +34,33 @@ def validation_context(settings: Settings, *, now: datetime) -> dict[str, Any]:
     }
 
 
+Write = Callable[[idempotency.Remember | None], Awaitable[idempotency.Outcome]]
+
+
 class Ingest:
-    """The write side of reports, with what it writes to, counts in and signals."""
+    """The write side of reports, with what it writes to, dates by, counts in and signals."""
 
     def __init__(
-        self, *, database: Database, settings: Settings, signals: Signals, metrics: Metrics
+        self,
+        *,
+        database: Database,
+        settings: Settings,
+        clock: Clock,
+        signals: Signals,
+        metrics: Metrics,
     ) -> None:
         self._database = database
         self._retention = timedelta(hours=settings.ingest.idempotency_retention_hours)
+        self._clock = clock
         self._signals = signals
         self._metrics = metrics
 
     async def incidents(
-        self,
-        payload: IncidentIn | IncidentBatchIn,
-        *,
-        principal: Principal,
-        key: str | None,
-        now: datetime,
+        self, payload: IncidentIn | IncidentBatchIn, *, principal: Principal, key: str | None
     ) -> idempotency.Outcome:
-        batch = isinstance(payload, IncidentBatchIn)
         items = payload.incidents if isinstance(payload, IncidentBatchIn) else [payload]
+        batch = isinstance(payload, IncidentBatchIn)
+        now = self._clock.now()
 
         async def write(remember: idempotency.Remember | None) -> idempotency.Outcome:
             return await store.write_incidents(
@@ -61,21 +68,16 @@ class Ingest:
                 request_id=request_id.get(), batch=batch, remember=remember,
             )  # fmt: skip
 
-        endpoint = "POST /v1/incidents" + ("/batch" if batch else "")
-        outcome = await self._once(endpoint, payload, principal, key, now, write)
-        self._acknowledged(outcome, "incident", len(items))
-        return outcome
+        return await self._submit(
+            "incident", payload, len(items), batch, principal, key, now, write
+        )
 
     async def assets(
-        self,
-        payload: AssetIn | AssetBatchIn,
-        *,
-        principal: Principal,
-        key: str | None,
-        now: datetime,
+        self, payload: AssetIn | AssetBatchIn, *, principal: Principal, key: str | None
     ) -> idempotency.Outcome:
-        batch = isinstance(payload, AssetBatchIn)
         items = payload.assets if isinstance(payload, AssetBatchIn) else [payload]
+        batch = isinstance(payload, AssetBatchIn)
+        now = self._clock.now()
 
         async def write(remember: idempotency.Remember | None) -> idempotency.Outcome:
             async with self._database.write() as conn:
@@ -88,22 +90,24 @@ class Ingest:
                     await idempotency.record(conn, remember, outcome)
             return outcome
 
-        endpoint = "POST /v1/assets" + ("/batch" if batch else "")
-        outcome = await self._once(endpoint, payload, principal, key, now, write)
-        self._acknowledged(outcome, "asset", len(items))
-        return outcome
+        return await self._submit("asset", payload, len(items), batch, principal, key, now, write)
 
-    async def _once(
+    async def _submit(
         self,
-        endpoint: str,
+        kind: str,
         payload: BaseModel,
+        count: int,
+        batch: bool,
         principal: Principal,
         key: str | None,
         now: datetime,
-        write: Callable[[idempotency.Remember | None], Awaitable[idempotency.Outcome]],
+        write: Write,
     ) -> idempotency.Outcome:
+        """Write once per key; once durable, count the reports and wake the correlator (a
+        replay stored nothing)."""
         assert principal.org_id is not None
-        return await idempotency.run_once(
+        endpoint = f"POST /v1/{kind}s" + ("/batch" if batch else "")
+        outcome = await idempotency.run_once(
             self._database,
             org_id=principal.org_id,
             key=idempotency.check_key(key),
@@ -117,13 +121,10 @@ class Ingest:
             retention=self._retention,
             write=write,
         )
-
-    def _acknowledged(self, outcome: idempotency.Outcome, kind: str, count: int) -> None:
-        """Reports are durable: count them and wake the correlator (a replay stored nothing)."""
-        if outcome.replayed:
-            return
-        self._metrics.reports_ingested.labels(kind).inc(count)
-        self._signals.reports_committed()
+        if not outcome.replayed:
+            self._metrics.reports_ingested.labels(kind).inc(count)
+            self._signals.reports_committed()
+        return outcome
 
 
 def _assets_written(
