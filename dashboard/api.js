@@ -11,11 +11,13 @@ export class ApiError extends Error {
   }
 }
 
+/** `key` null: calls that need no key (the vocabulary, before sign-in). */
 export function createApi(key) {
+  const auth = key ? { Authorization: `Bearer ${key}` } : {};
   async function call(method, path, body, headers = {}) {
     const init = {
       method,
-      headers: { Authorization: `Bearer ${key}`, Accept: "application/json", ...headers },
+      headers: { ...auth, Accept: "application/json", ...headers },
       cache: "no-store",
     };
     if (body !== undefined) {

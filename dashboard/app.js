@@ -3,7 +3,7 @@ import { createAlerts } from "./alerts.js";
 import { createApi } from "./api.js";
 import { mountCampaigns } from "./campaigns.js";
 import { $, h, replace } from "./dom.js";
-import { LEVELS, refreshAges, sectorName } from "./format.js";
+import { levels, refreshAges, sectorName } from "./format.js";
 import { startLive } from "./live.js";
 import { mountReports } from "./reports.js";
 import { createSectorView } from "./sector.js";
@@ -11,6 +11,7 @@ import { capabilities, forgetKey, storeKey, storedKey, whoAmI } from "./session.
 import { createStatus } from "./status.js";
 import { Store } from "./store.js";
 import { mountTiles } from "./tiles.js";
+import { loadVocabulary } from "./vocabulary.js";
 import { mountWarnings } from "./warnings.js";
 
 const status = createStatus();
@@ -67,7 +68,7 @@ function layout(me, caps, store, api, sectorView) {
 function titleFromLevels(store) {
   const counts = {};
   for (const s of store.sectors.values()) counts[s.level] = (counts[s.level] || 0) + 1;
-  const worst = [...LEVELS].reverse().filter((l) => l !== "none" && counts[l]).slice(0, 2);
+  const worst = [...levels()].reverse().filter((l) => l !== "none" && counts[l]).slice(0, 2);
   document.title = worst.length
     ? `awareness · ${worst.map((l) => `${counts[l]} ${l}`).join(", ")}`
     : "awareness";
@@ -113,6 +114,13 @@ function showSignIn(message = "") {
   $("#view").replaceChildren();
   $("#sign-in-error").textContent = message;
   document.title = "awareness";
+}
+
+function cannotStart(error) {
+  const detail = `${error.message}${error.status ? ` (HTTP ${error.status})` : ""}`;
+  replace($("#view"), h("section", { class: "panel sign-in", id: "start-error", role: "alert" },
+    h("h1", {}, "The board cannot start"),
+    h("p", {}, `Cannot load the board from the service: ${detail}. Reload the page.`))); // prettier-ignore
 }
 
 function signOut(message = "") {
@@ -162,6 +170,10 @@ $("#sign-in-form").addEventListener("submit", (event) => {
 
 $("#sign-out").addEventListener("click", () => signOut("Signed out. The key was removed from this tab."));
 
+// Forms, filters and levels are built from the service's vocabulary: it comes first, and
+// without it the page says what to do instead of showing a half-built board.
 const remembered = storedKey();
-if (remembered) signIn(remembered, { automatic: true });
-else showSignIn();
+loadVocabulary().then(
+  () => (remembered ? signIn(remembered, { automatic: true }) : showSignIn()),
+  cannotStart,
+);

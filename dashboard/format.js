@@ -1,11 +1,14 @@
 // Words, times and small pictures shared by every view.
 import { h, s } from "./dom.js";
+import { vocabulary } from "./vocabulary.js";
 
-export const LEVELS = ["none", "blue", "yellow", "orange", "red"];
-export const KINDS = { sector_level: "Sector level", campaign: "Campaign", exposure: "Exposure" };
+/** The service's levels, lowest first. */
+export function levels() {
+  return vocabulary().levels;
+}
 
 export function rank(level) {
-  return Math.max(0, LEVELS.indexOf(level));
+  return Math.max(0, levels().indexOf(level));
 }
 
 export function sectorName(sector) {
@@ -13,8 +16,14 @@ export function sectorName(sector) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** The service's own word, spaced and capitalised ("Sector level"): every kind reads well so,
+ * which spares the board a list of labels to keep in step with the server's kinds. */
+export function kindName(kind) {
+  return sectorName(kind);
+}
+
 export function levelBadge(level, extra = "") {
-  const known = LEVELS.includes(level) ? level : "none";
+  const known = levels().includes(level) ? level : "none";
   return h("span", { class: `badge level-${known} ${extra}`.trim() }, known.toUpperCase());
 }
 

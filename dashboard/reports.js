@@ -3,20 +3,7 @@
 import { query } from "./api.js";
 import { h, replace } from "./dom.js";
 import { clock, randomKey, sectorName } from "./format.js";
-
-const CATEGORIES = ["malware", "ransomware", "intrusion", "ddos", "phishing", "data_breach", "insider",
-  "supply_chain", "equipment_failure", "other"]; // prettier-ignore
-const FUNCTIONAL = ["none", "no_impact_to_services", "minimal_non_critical", "minimal_critical",
-  "significant_non_critical", "denial_non_critical", "significant_critical", "denial_critical"]; // prettier-ignore
-const INFORMATION = ["none", "suspected", "privacy_breach", "proprietary_breach", "destruction_non_critical",
-  "critical_data_breach", "credential_compromise", "destruction_critical"]; // prettier-ignore
-const RECOVERABILITY = ["regular", "supplemented", "extended", "not_recoverable"];
-const LOCATIONS = ["unknown", "business_dmz", "business_network", "business_network_management",
-  "critical_system_dmz", "critical_system_management", "critical_systems", "safety_systems"]; // prettier-ignore
-const TLP = ["clear", "green", "amber", "amber+strict", "red"];
-const ASSET_KINDS = ["other", "plc", "rtu", "hmi", "scada_server", "historian", "engineering_workstation",
-  "safety_controller", "network_device", "server", "workstation", "iot"]; // prettier-ignore
-const CRITICALITY = ["low", "medium", "high", "critical"];
+import { vocabulary } from "./vocabulary.js";
 
 const words = (v) => v.replaceAll("_", " ");
 
@@ -40,10 +27,12 @@ function field(form, name, label, control, hint) {
     h("p", { class: "field-error", id: `${id}-error` })); // prettier-ignore
 }
 
-function select(values, { blank, selected } = {}) {
+/** A field's values from the vocabulary, its default chosen; without a default the caller must
+ * choose, so the select starts blank. */
+function select({ values, default: chosen }, blank = "Choose…") {
   return h("select", {},
-    blank ? h("option", { value: "" }, blank) : null,
-    values.map((v) => h("option", { value: v, selected: v === selected }, words(v)))); // prettier-ignore
+    chosen === null ? h("option", { value: "" }, blank) : null,
+    values.map((v) => h("option", { value: v, selected: v === chosen }, words(v)))); // prettier-ignore
 }
 
 function localNow() {
@@ -73,12 +62,11 @@ function guessType(value) {
   return "domain";
 }
 
-const INDICATOR_TYPES = ["ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email", "cve"];
-
 function indicators(text) {
+  const types = vocabulary().indicator_types;
   return text.split("\n").map((l) => l.trim()).filter(Boolean).map((line) => {
     const [first, ...rest] = line.split(/\s+/);
-    if (rest.length && INDICATOR_TYPES.includes(first.toLowerCase())) {
+    if (rest.length && types.includes(first.toLowerCase())) {
       return { type: first.toLowerCase(), value: rest.join(" ") };
     }
     return { type: guessType(line), value: line };
@@ -167,6 +155,7 @@ function reportForm({ id, heading, submitLabel, fields, collect, path, api, onSa
 }
 
 export function mountReports(container, { api, me }) {
+  const { incident, asset } = vocabulary();
   const incidents = h("div", { class: "table-wrap", id: "own-incidents" });
   const assets = h("div", { class: "table-wrap", id: "own-assets" });
 
@@ -193,12 +182,12 @@ export function mountReports(container, { api, me }) {
     fields: [
       field("incident", "detected_at", "Detected at", h("input", { type: "datetime-local", value: localNow(), step: "1" }), "Your local time; required."),
       field("incident", "occurred_at", "Occurred at", h("input", { type: "datetime-local", step: "1" }), "Optional; not after detection."),
-      field("incident", "category", "Category", select(CATEGORIES, { blank: "Choose a category" })),
-      field("incident", "functional_impact", "Functional impact", select(FUNCTIONAL, { blank: "Choose the impact" })),
-      field("incident", "information_impact", "Information impact", select(INFORMATION, { selected: "none" })),
-      field("incident", "recoverability", "Recoverability", select(RECOVERABILITY, { selected: "regular" })),
-      field("incident", "location", "Location", select(LOCATIONS, { selected: "unknown" })),
-      field("incident", "tlp", "TLP", select(TLP, { selected: "amber" })),
+      field("incident", "category", "Category", select(incident.category, "Choose a category")),
+      field("incident", "functional_impact", "Functional impact", select(incident.functional_impact, "Choose the impact")),
+      field("incident", "information_impact", "Information impact", select(incident.information_impact)),
+      field("incident", "recoverability", "Recoverability", select(incident.recoverability)),
+      field("incident", "location", "Location", select(incident.location)),
+      field("incident", "tlp", "TLP", select(incident.tlp)),
       field("incident", "affected_assets", "Affected assets", h("input", { type: "text", autocomplete: "off" }), "Your asset IDs, separated by commas."),
       field("incident", "reference", "Your reference", h("input", { type: "text", autocomplete: "off" })),
       field("incident", "indicators", "Indicators", h("textarea", { rows: 3, spellcheck: "false" }), "One per line, e.g. “ipv4 185.220.101.47”; the type may be left out."),
@@ -242,12 +231,12 @@ export function mountReports(container, { api, me }) {
     fields: [
       field("asset", "asset_id", "Asset ID", h("input", { type: "text", autocomplete: "off" }), "Your own identifier; the same ID updates the asset."),
       field("asset", "name", "Name", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "kind", "Kind", select(ASSET_KINDS, { selected: "other" })),
-      field("asset", "criticality", "Criticality", select(CRITICALITY, { selected: "medium" })),
+      field("asset", "kind", "Kind", select(asset.kind)),
+      field("asset", "criticality", "Criticality", select(asset.criticality)),
       field("asset", "vendor", "Vendor", h("input", { type: "text", autocomplete: "off" })),
       field("asset", "product", "Product", h("input", { type: "text", autocomplete: "off" })),
       field("asset", "version", "Version", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "location", "Location", select(LOCATIONS, { selected: "unknown" })),
+      field("asset", "location", "Location", select(asset.location)),
       field("asset", "cves", "CVEs", h("input", { type: "text", autocomplete: "off" }), "Separated by commas, e.g. CVE-2022-38465."),
       field("asset", "internet_exposed", "Reachable from the internet", h("input", { type: "checkbox" })),
     ], // prettier-ignore

@@ -1,6 +1,6 @@
 // Sector tiles: name, level as a word and a colour, score, 24-hour trend, age of the data.
 import { h, replace } from "./dom.js";
-import { LEVELS, age, levelBadge, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
+import { age, levelBadge, levels, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
 
 export function mountTiles(container, store, { onOpen, only = null, compact = false }) {
   const summary = h("p", { class: "level-summary", id: "level-summary" });
@@ -40,9 +40,9 @@ export function mountTiles(container, store, { onOpen, only = null, compact = fa
   }
 
   function renderSummary(sectors) {
-    const counts = Object.fromEntries(LEVELS.map((l) => [l, 0]));
+    const counts = Object.fromEntries(levels().map((l) => [l, 0]));
     for (const s of sectors) counts[s.level] = (counts[s.level] || 0) + 1;
-    const parts = [...LEVELS].reverse().filter((l) => counts[l]);
+    const parts = [...levels()].reverse().filter((l) => counts[l]);
     replace(
       summary,
       `${sectors.length} sector${sectors.length === 1 ? "" : "s"}: `,
@@ -56,7 +56,7 @@ export function mountTiles(container, store, { onOpen, only = null, compact = fa
 }
 
 function fill(button, sector) {
-  const level = LEVELS.includes(sector.level) ? sector.level : "none";
+  const level = levels().includes(sector.level) ? sector.level : "none";
   button.dataset.level = level;
   button.className = `tile level-${level}`;
   const name = sectorName(sector.sector);

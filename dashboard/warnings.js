@@ -2,7 +2,8 @@
 // acknowledged. Items are kept by id, so a live update never steals the keyboard focus.
 import { query } from "./api.js";
 import { h, replace } from "./dom.js";
-import { KINDS, age, clock, levelBadge, sectorName } from "./format.js";
+import { age, clock, kindName, levelBadge, sectorName } from "./format.js";
+import { vocabulary } from "./vocabulary.js";
 
 const PAGE = 25;
 
@@ -13,7 +14,7 @@ export function mountWarnings(container, store, options) {
     h("option", { value: "" }, "All sectors")); // prettier-ignore
   const kindSelect = h("select", { id: `${idBase}-kind`, name: "kind" },
     h("option", { value: "" }, "All kinds"),
-    Object.entries(KINDS).map(([k, label]) => h("option", { value: k }, label))); // prettier-ignore
+    vocabulary().warning_kinds.map((k) => h("option", { value: k }, kindName(k)))); // prettier-ignore
   const openOnly = h("input", { type: "checkbox", id: `${idBase}-open`, name: "open" });
   const filters = h("div", { class: "filters", role: "group", "aria-label": "Filter warnings" },
     h("span", { class: "field-inline" }, h("label", { for: sectorSelect.id }, "Sector"), sectorSelect),
@@ -95,7 +96,7 @@ export function mountWarnings(container, store, options) {
       li,
       h("div", { class: "w-head" },
         levelBadge(w.level),
-        h("span", { class: `kind kind-${w.kind}` }, KINDS[w.kind] || w.kind),
+        h("span", { class: `kind kind-${w.kind}` }, kindName(w.kind)),
         onOpenSector ? sectorButton : h("span", {}, sectorName(w.sector)),
         others.length ? h("span", { class: "muted" }, `also ${others.map(sectorName).join(", ")}`) : null,
         w.target_orgs && orgId && w.target_orgs.includes(orgId)

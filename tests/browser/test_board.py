@@ -9,6 +9,7 @@ import shutil
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import (
@@ -241,6 +242,50 @@ def test_operator_form_shows_the_servers_messages_and_accepts_a_good_report(
     expect(first).to_contain_text("Your assets involved: scada-1")
     board.shot("operator-view", full_page=True)
     board.assert_clean(REJECTED_422)
+
+
+def test_forms_and_filters_are_built_from_the_servers_vocabulary(
+    service: Service, open_board
+) -> None:
+    # The server's order differs from the lists the board once copied (location "unknown" and
+    # asset kind "other" come last), so a board with its own lists fails here.
+    vocabulary = httpx.get(f"{service.url}/v1/vocabulary", timeout=10).json()
+    defaults = {
+        (form, name): choice["default"]
+        for form in ("incident", "asset")
+        for name, choice in vocabulary[form].items()
+    }
+    assert defaults[("incident", "tlp")] == "amber"
+    assert defaults[("incident", "information_impact")] == "none"
+    assert defaults[("incident", "category")] is None
+    assert defaults[("asset", "kind")] == "other"
+    assert defaults[("asset", "criticality")] == "medium"
+
+    board = open_board(service.url, service.operator("city-water", "water"))
+    page = board.page
+    expect(page.locator("#incident-form")).to_be_visible()
+    for (form, name), default in defaults.items():
+        select = page.locator(f"#{form}-{name}")
+        options = select.locator("option").evaluate_all("els => els.map((e) => e.value)")
+        # A field without a default starts blank: the operator must choose.
+        blank = [""] if default is None else []
+        assert options == blank + vocabulary[form][name]["values"], (form, name)
+        expect(select).to_have_value(default or "")
+    kinds = page.locator("#warnings-operator-kind option").evaluate_all(
+        "els => els.map((e) => e.value)"
+    )
+    assert kinds == ["", *vocabulary["warning_kinds"]]
+    board.shot("operator-form-defaults")
+    board.assert_clean()
+
+    # Without the vocabulary the page says what to do instead of showing a broken form.
+    board.context.route("**/v1/vocabulary", lambda route: route.abort("connectionrefused"))
+    page.reload()
+    expect(page.locator("#start-error")).to_contain_text("Reload the page")
+    expect(page.locator("#sign-in")).to_be_hidden()
+    expect(page.locator("#incident-form")).to_have_count(0)
+    board.shot("vocabulary-unreachable")
+    board.assert_clean(*OFFLINE)
 
 
 def test_responder_alerts_with_sound_and_notification(service: Service, open_board) -> None:
