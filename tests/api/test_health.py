@@ -7,8 +7,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from awareness.api.app import create_app
+from awareness.clock import ManualClock
+from awareness.consumers.events import save_position
 from awareness.db.migrate import head_revision
-from tests.conftest import World, incident, make_settings, settle
+from awareness.eventlog.reader import head as event_head
+from tests.conftest import World, incident, make_settings, report_severe, settle
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -81,3 +84,20 @@ async def test_metrics_count_what_happened(
         'awareness_http_request_duration_seconds_count{method="GET",'
         'route="/v1/incidents/{incident_id}",status="404"} 1.0'
     ) in text
+
+
+async def test_metrics_show_each_consumers_lag(
+    client: httpx.AsyncClient, world: World, app: FastAPI, clock: ManualClock
+) -> None:
+    await report_severe(client, world.grid_north, clock)
+    await settle(app)
+    components = app.state.components
+    async with components.database.write() as conn:
+        head = await event_head(conn)
+        assert head >= 2
+        # A durable consumer that has handled only the first event.
+        await save_position(conn, "delivery", 1, now=clock.now())
+    text = (await client.get("/metrics")).text
+    assert f'awareness_consumer_lag_events{{consumer="delivery"}} {float(head - 1)}' in text
+    assert 'awareness_consumer_lag_events{consumer="feed"} 0.0' in text
+    assert 'awareness_consumer_leader{consumer="correlator"} 1.0' in text

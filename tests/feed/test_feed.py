@@ -4,6 +4,7 @@ resuming with no gap and no duplicate, tickets, refusals, heartbeats and purged 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from websockets.exceptions import ConnectionClosed
 
+from awareness.auth.limits import RateLimiter
 from awareness.clock import ManualClock
 from awareness.eventlog.reader import purge_before
 from awareness.eventlog.writer import EventWriter
@@ -249,3 +251,20 @@ async def test_heartbeat_carries_the_head(live: str, world: World, app: FastAPI)
         await feed.frame()
         beat = await feed.frame(timeout=2)
     assert beat == {"type": "heartbeat", "seq": 0}
+
+
+async def test_the_feed_counts_against_the_keys_rate_limit(
+    live: str, world: World, app: FastAPI
+) -> None:
+    limited = RateLimiter(per_second=0.1, burst=1)
+    app.state.components = replace(app.state.components, limiter=limited)
+    feed, socket = await open_feed(live, world.energy_responder)
+    async with socket:
+        assert (await feed.frame())["type"] == "connected"
+    feed, socket = await open_feed(live, world.energy_responder)
+    async with socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await feed.frame()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4429
+    assert "too many requests" in closed.value.rcvd.reason
