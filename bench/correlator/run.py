@@ -1259,7 +1259,7 @@ async def measure_round(
         ingest_seconds = time.perf_counter() - started
         batches: list[dict[str, float]] = []
         events = 0
-        # As the correlator's loop does (correlator/leader.py): one connection, one
+        # As the correlator does (consumers/leader.py): one connection, one
         # transaction per batch.
         async with correlator_db.engine.connect() as conn:
             raw = await conn.get_raw_connection()
