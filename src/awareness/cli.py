@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -84,6 +84,19 @@ def _unreachable(settings: Settings, exc: BaseException) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _administer(settings: Settings, action: Callable[..., Awaitable[T]], **fields: Any) -> T:
+    """An administrative write (organization, key) in one transaction, as the command line."""
+
+    async def job(database: Database) -> T:
+        async with database.write() as conn:
+            return await action(
+                conn, **fields, known_sectors=settings.sectors.sectors,
+                now=SystemClock().now(), actor=CLI_ACTOR,
+            )  # fmt: skip
+
+    return _with_database(settings, job)
+
+
 def _migrate(settings: Settings) -> tuple[str | None, str]:
     return _with_database(settings, upgrade_to_head)
 
@@ -123,21 +136,9 @@ def orgs_create(
 ) -> None:
     """Register an operator organization."""
     settings = _settings()
-
-    async def job(database: Database) -> None:
-        async with database.write() as conn:
-            await org_store.create_org(
-                conn,
-                org_id=org_id,
-                name=name,
-                sector=sector,
-                region=region,
-                known_sectors=settings.sectors.sectors,
-                now=SystemClock().now(),
-                actor=CLI_ACTOR,
-            )
-
-    _with_database(settings, job)
+    _administer(
+        settings, org_store.create_org, org_id=org_id, name=name, sector=sector, region=region
+    )
     typer.echo(f"organization {org_id} registered in sector {sector}")
 
 
@@ -165,21 +166,9 @@ def keys_create(
 ) -> None:
     """Create an API key and print it, alone, as the last line. It is never shown again."""
     settings = _settings()
-
-    async def job(database: Database) -> key_store.CreatedKey:
-        async with database.write() as conn:
-            return await key_store.create_key(
-                conn,
-                role=role,
-                org_id=org,
-                sectors=sector,
-                name=name,
-                known_sectors=settings.sectors.sectors,
-                now=SystemClock().now(),
-                actor=CLI_ACTOR,
-            )
-
-    created = _with_database(settings, job)
+    created = _administer(
+        settings, key_store.create_key, role=role, org_id=org, sectors=sector, name=name
+    )
     scope = f"org {org}" if org else ("sectors " + ", ".join(sector) if sector else "all sectors")
     typer.echo(f"created {role.value} key {created.id} ({created.prefix}...) for {scope}")
     typer.echo("store it now: it is never shown again")

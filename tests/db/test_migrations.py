@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from awareness.db.engine import Database
 from awareness.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from awareness.db.tables import metadata
+from tests.db.conftest import run_alembic
 
 
 def test_one_head() -> None:
@@ -44,15 +45,8 @@ async def test_down_to_nothing_and_up_again(empty_database_url: str) -> None:
     database = Database(empty_database_url)
     try:
         await upgrade_to_head(database)
-
-        def downgrade(sync: sa.Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = sync
-            command.downgrade(config, "base")
-
+        await run_alembic(database, command.downgrade, "base")
         async with database.engine.connect() as conn:
-            await conn.run_sync(downgrade)
-            await conn.commit()
             tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
         assert set(tables) <= {"alembic_version"}
         await upgrade_to_head(database)

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from alembic import command
 
 from awareness.db.engine import Database
-from awareness.db.migrate import alembic_config, upgrade_to_head
+from awareness.db.migrate import upgrade_to_head
 from awareness.db.tables import events, idempotency_keys, organizations, sector_states, warnings
+from tests.db.conftest import run_alembic
 
 AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 OLD = "2026-11-27T08:00:00+00:00"
@@ -25,15 +26,7 @@ EVIDENCE = {
 async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
     database = Database(empty_database_url)
     try:
-
-        def upgrade_to_0003(sync: sa.Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = sync
-            command.upgrade(config, "0003_feed_tickets")
-
-        async with database.engine.connect() as conn:
-            await conn.run_sync(upgrade_to_0003)
-            await conn.commit()
+        await run_alembic(database, command.upgrade, "0003_feed_tickets")
         async with database.write() as conn:
             await conn.execute(
                 organizations.insert().values(

@@ -3,19 +3,22 @@ admin key comes from `awareness keys create --role admin`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from awareness.api.body import documented_body, json_body
+from awareness.api.components import Components
 from awareness.api.deps import Admin, ComponentsDep
 from awareness.auth import keys, orgs
-from awareness.auth.principal import Role
+from awareness.auth.principal import Principal, Role
 from awareness.errors import NotFound
 from awareness.timestamps import UtcTime
 
 router = APIRouter(prefix="/v1", tags=["administration"])
+T = TypeVar("T")
 
 
 class OrgIn(BaseModel):
@@ -49,22 +52,26 @@ class KeyCreated(BaseModel):
     role: Role
 
 
+async def _administer(
+    components: Components, principal: Principal, action: Callable[..., Awaitable[T]], **fields: Any
+) -> T:
+    """An administrative write (organization, key) in one transaction, by this admin."""
+    async with components.database.write() as conn:
+        return await action(
+            conn, **fields, known_sectors=components.settings.sectors.sectors,
+            now=components.clock.now(), actor=principal.actor,
+        )  # fmt: skip
+
+
 @router.post("/orgs", status_code=201, response_model=OrgOut, openapi_extra=documented_body(OrgIn))
 async def create_org(
     principal: Admin, components: ComponentsDep, body: Annotated[OrgIn, Depends(json_body(OrgIn))]
 ) -> dict[str, Any]:
     """Register an operator organization."""
-    async with components.database.write() as conn:
-        return await orgs.create_org(
-            conn,
-            org_id=body.id,
-            name=body.name,
-            sector=body.sector,
-            region=body.region,
-            known_sectors=components.settings.sectors.sectors,
-            now=components.clock.now(),
-            actor=principal.actor,
-        )
+    return await _administer(
+        components, principal, orgs.create_org, org_id=body.id, name=body.name,
+        sector=body.sector, region=body.region,
+    )  # fmt: skip
 
 
 @router.get("/orgs", response_model=list[OrgOut])
@@ -81,17 +88,10 @@ async def create_key(
     principal: Admin, components: ComponentsDep, body: Annotated[KeyIn, Depends(json_body(KeyIn))]
 ) -> dict[str, Any]:
     """Issue an API key; the key is in this answer only."""
-    async with components.database.write() as conn:
-        created = await keys.create_key(
-            conn,
-            role=body.role,
-            org_id=body.org,
-            sectors=body.sectors,
-            name=body.name,
-            known_sectors=components.settings.sectors.sectors,
-            now=components.clock.now(),
-            actor=principal.actor,
-        )
+    created = await _administer(
+        components, principal, keys.create_key, role=body.role, org_id=body.org,
+        sectors=body.sectors, name=body.name,
+    )  # fmt: skip
     return {"id": created.id, "key": created.key, "prefix": created.prefix, "role": body.role}
 
 

@@ -4,6 +4,7 @@ reporter supplies plus asset criticality and cross-sector dependency, which we d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Required, TypedDict, Unpack
 
 from awareness.scoring.bands import band_for_score
 from awareness.scoring.config import ScoringConfig, SectorsConfig
@@ -32,29 +33,38 @@ def asset_criticality_value(criticalities: Iterable[str | None], *, cfg: Scoring
     return max(values, default=table[default])
 
 
+class Answers(TypedDict, total=False):
+    """What a report says, as the categories need it; absent optional answers take the
+    contract's defaults."""
+
+    functional_impact: Required[str]
+    location: str
+    information_impact: str
+    recoverability: str
+    asset_criticalities: Iterable[str | None]
+
+
 def severity_components(
-    *,
-    functional_impact: str,
-    location: str = "unknown",
-    information_impact: str = "none",
-    recoverability: str = "regular",
-    asset_criticalities: Iterable[str | None] = (),
-    sector: str,
-    sectors: SectorsConfig,
-    cfg: ScoringConfig,
+    *, sector: str, sectors: SectorsConfig, cfg: ScoringConfig, **answers: Unpack[Answers]
 ) -> dict[str, float]:
     """The value of each category, keyed like `CategoryWeights`: the evidence of a severity."""
     values = cfg.severity.values
     return {
         "functional_impact": _lookup(
-            values.functional_impact, functional_impact, "functional impact"
+            values.functional_impact, answers["functional_impact"], "functional impact"
         ),
-        "location": _lookup(values.location, location, "location"),
+        "location": _lookup(values.location, answers.get("location", "unknown"), "location"),
         "information_impact": _lookup(
-            values.information_impact, information_impact, "information impact"
+            values.information_impact,
+            answers.get("information_impact", "none"),
+            "information impact",
         ),
-        "recoverability": _lookup(values.recoverability, recoverability, "recoverability"),
-        "asset_criticality": asset_criticality_value(asset_criticalities, cfg=cfg),
+        "recoverability": _lookup(
+            values.recoverability, answers.get("recoverability", "regular"), "recoverability"
+        ),
+        "asset_criticality": asset_criticality_value(
+            answers.get("asset_criticalities", ()), cfg=cfg
+        ),
         "cross_sector_dependency": cross_sector_dependency(sector, sectors=sectors, cfg=cfg),
     }
 
@@ -69,27 +79,10 @@ def weighted_severity(components: dict[str, float], *, cfg: ScoringConfig) -> fl
 
 
 def incident_severity(
-    *,
-    functional_impact: str,
-    location: str = "unknown",
-    information_impact: str = "none",
-    recoverability: str = "regular",
-    asset_criticalities: Iterable[str | None] = (),
-    sector: str,
-    sectors: SectorsConfig,
-    cfg: ScoringConfig,
+    *, sector: str, sectors: SectorsConfig, cfg: ScoringConfig, **answers: Unpack[Answers]
 ) -> float:
-    """Severity 0-100 of one report; defaults are the contract's defaults for optional fields."""
-    components = severity_components(
-        functional_impact=functional_impact,
-        location=location,
-        information_impact=information_impact,
-        recoverability=recoverability,
-        asset_criticalities=asset_criticalities,
-        sector=sector,
-        sectors=sectors,
-        cfg=cfg,
-    )
+    """Severity 0-100 of one report."""
+    components = severity_components(sector=sector, sectors=sectors, cfg=cfg, **answers)
     return weighted_severity(components, cfg=cfg)
 
 
