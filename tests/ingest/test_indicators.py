@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from awareness.ingest.indicators import normalize_indicator
+from awareness.ingest.indicators import NORMALIZERS, normalize_indicator
+from awareness.vocabulary import INDICATOR_TYPES
 
 SAME = [
     ("ipv4", "  192.0.2.1 ", "192.0.2.1"),
@@ -70,3 +71,7 @@ REFUSED = [
 def test_refused_with_a_reason(kind: str, raw: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         normalize_indicator(kind, raw)
+
+
+def test_every_indicator_type_of_the_contract_has_a_normalizer() -> None:
+    assert tuple(NORMALIZERS) == INDICATOR_TYPES

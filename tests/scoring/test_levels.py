@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from awareness.scoring.bands import band_for_score, next_level
 from awareness.scoring.config import ScoringConfig
 from awareness.scoring.levels import Level, LevelState
+from awareness.vocabulary import LEVELS
 
 CFG = ScoringConfig()
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -176,3 +177,7 @@ def test_level_is_at_least_the_band_and_changes_only_by_the_rules(
             assert state.since - previous.since >= timedelta(hours=1)
             assert score <= {1: 20, 2: 40, 3: 60, 4: 80}[previous.level] - 5
         previous = state
+
+
+def test_levels_are_the_contracts_words_in_order() -> None:
+    assert tuple(level.label for level in sorted(Level)) == LEVELS
