@@ -1,11 +1,14 @@
-"""What every benchmark driver shares: progress lines, its error type, a free port, stopping a
-server it started, and the versions and commit its results were measured with."""
+"""What every benchmark driver shares: progress lines, its error type, a free port, the
+PostgreSQL server it borrows, a server's log and stopping it, where the machine's CPU time went,
+and the versions and commit its results were measured with."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +29,61 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass
+class Postgres:
+    """The PostgreSQL server a run borrows; each driver adds the calls it makes to it."""
+
+    host: str
+    port: int
+    user: str
+    admin_db: str
+
+    def dsn(self, db: str) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{db}"
+
+    def url(self, db: str) -> str:
+        return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{db}"
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """The end of a server's log, for an error that says why it did not start."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:])
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs so far."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of the local PostgreSQL: its live processes plus what the postmaster has reaped
+    from exited backends (cutime + cstime). 0 when PostgreSQL is not on this machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        procs[int(stat.parent.name)] = (comm, int(fields[1]), [int(x) for x in fields[11:15]])
+    total = 0.0
+    for _pid, (comm, ppid, (utime, stime, cutime, cstime)) in procs.items():
+        if comm != "postgres" and not comm.startswith("postgres:"):
+            continue
+        total += utime + stime
+        if procs.get(ppid, ("",))[0] != "postgres":  # the postmaster
+            total += cutime + cstime
+    return total / tick
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
