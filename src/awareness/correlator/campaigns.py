@@ -15,7 +15,6 @@ from awareness.correlator.emit import emit_warning
 from awareness.correlator.state import Campaign, Context
 from awareness.db.tables import campaigns
 from awareness.scoring import (
-    CampaignFacts,
     Floor,
     Sighting,
     campaign_evidence,
@@ -134,36 +133,35 @@ async def floors(
     for campaign in list(ctx.state.campaigns.values()):
         if not expire and wanted.isdisjoint(campaign.sectors):
             continue
-        facts = _facts(ctx, campaign, at)
-        if facts is None or facts.org_count < ctx.scoring.campaign.min_orgs:
-            if expire:
-                campaign.announced = None
-                await store(ctx, campaign, at)
-                del ctx.state.campaigns[(campaign.kind, campaign.value)]
+        fresh = campaign.facts_until is not None and at < campaign.facts_until
+        if not (fresh and campaign.facts is not None) and not await _refresh(
+            ctx, campaign, at, expire=expire
+        ):
             continue
-        campaign.sectors = facts.sectors
-        for sector in wanted.intersection(campaign.sectors):
-            floor = campaign.floors.get(sector)
-            if floor is None:
-                floor = campaign_floor(facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
-                if floor is None:
-                    continue
-                campaign.floors[sector] = floor
-            found.setdefault(sector, []).append(floor)
+        for sector in wanted.intersection(campaign.floors):
+            found.setdefault(sector, []).append(campaign.floors[sector])
     return found
 
 
-def _facts(ctx: Context, campaign: Campaign, at: datetime) -> CampaignFacts | None:
-    """The campaign's facts at `at`, summarized again only when a sighting may have left the
-    window since they were."""
-    fresh = campaign.facts_until is not None and at < campaign.facts_until
-    if campaign.facts is not None and fresh:
-        return campaign.facts
+async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bool) -> bool:
+    """Summarize the campaign again (a sighting may have left the window) and build its floor
+    for each sector it touches, good until its oldest sighting inside the window leaves it.
+    False when it is no campaign any more; with `expire`, it ends."""
     facts = campaign.summarize(at, cfg=ctx.scoring)
-    campaign.facts, campaign.floors = facts, {}
-    if facts is not None:
-        window = timedelta(hours=ctx.scoring.campaign.window_hours)
-        campaign.facts_until = (
-            min(s.detected_at for s in campaign.sightings if at - s.detected_at < window) + window
-        )
-    return facts
+    campaign.facts, campaign.floors = None, {}
+    if facts is None or facts.org_count < ctx.scoring.campaign.min_orgs:
+        if expire:
+            campaign.announced = None
+            await store(ctx, campaign, at)
+            del ctx.state.campaigns[(campaign.kind, campaign.value)]
+        return False
+    window = timedelta(hours=ctx.scoring.campaign.window_hours)
+    campaign.facts, campaign.sectors = facts, facts.sectors
+    campaign.facts_until = (
+        min(s.detected_at for s in campaign.sightings if at - s.detected_at < window) + window
+    )
+    for sector in facts.sectors:
+        floor = campaign_floor(facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
+        if floor is not None:
+            campaign.floors[sector] = floor
+    return True

@@ -22,11 +22,12 @@ async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None
     wanted = set(records) if only is None else set(only) & set(records)
     floors = await campaigns.floors(ctx, at, wanted, expire=only is None)
     inputs = {sector: _input(ctx, sector, at, floors) for sector in wanted}
-    moved = {
-        sector
-        for sector, given in inputs.items()
-        if own_level(given.score, given.floors, cfg=ctx.scoring) != records[sector].own
-    }
+    own = {sector: record.own for sector, record in records.items()}
+    moved = set()
+    for sector, given in inputs.items():
+        own[sector] = own_level(given.score, given.floors, cfg=ctx.scoring)
+        if own[sector] != records[sector].own:
+            moved.add(sector)
     followers = {
         dependent
         for provider in moved
@@ -35,7 +36,9 @@ async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None
     }
     if followers:
         floors |= await campaigns.floors(ctx, at, followers, expire=False)
-        inputs |= {sector: _input(ctx, sector, at, floors) for sector in followers}
+        for sector in followers:
+            given = inputs[sector] = _input(ctx, sector, at, floors)
+            own[sector] = own_level(given.score, given.floors, cfg=ctx.scoring)
     outcomes = assess_sectors(
         inputs,
         {sector: records[sector].level for sector in inputs},
@@ -43,7 +46,7 @@ async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None
         sectors=ctx.sectors,
         cfg=ctx.scoring,
         only=sorted(inputs),
-        own_levels={sector: record.own for sector, record in records.items()},
+        own_levels=own,
     )
     for sector, outcome in outcomes.items():
         record = records[sector]

@@ -28,10 +28,10 @@ class Holder:
     asset_ids: tuple[str, ...]
 
 
-def _group(rows: Iterable[sa.Row[Any]]) -> list[Holder]:
+def _group(rows: Iterable[Any]) -> list[Holder]:
     grouped: dict[tuple[str, str], list[str]] = {}
-    for row in rows:
-        grouped.setdefault((row.org_id, row.sector), []).append(row.asset_id)
+    for org_id, sector, asset_id in rows:
+        grouped.setdefault((org_id, sector), []).append(asset_id)
     return [
         Holder(org, sector, tuple(sorted(ids))) for (org, sector), ids in sorted(grouped.items())
     ]

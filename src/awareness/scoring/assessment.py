@@ -59,17 +59,25 @@ def assess_sectors(
     """The sectors of `only` (every configured sector by default); a sector missing from
     `inputs` has score 0 and no floors, one missing from `states` starts at none. Dependency
     floors read the other sectors' OWN levels at this instant, never their held or
-    dependency-raised levels: computed from `inputs` where given, else the last known ones of
-    `own_levels` (none when absent). So a caller may re-assess only the sectors whose inputs
-    changed, and their dependents."""
+    dependency-raised levels: computed from `inputs` (none for a sector without one), or, from
+    a caller that re-assesses only the sectors whose inputs changed, `own_levels`: every
+    sector's own level, those of `inputs` computed by `own_level` from them."""
     at = require_aware(at, "at")
     empty = SectorInput()
-    own = dict(own_levels or {})
-    for sector, given in inputs.items():
-        own[sector] = own_level(given.score, given.floors, cfg=cfg)
+    if own_levels is None:
+        own_levels = {
+            sector: own_level(given.score, given.floors, cfg=cfg)
+            for sector, given in inputs.items()
+        }
     return {
         sector: assess_sector(
-            sector, inputs.get(sector, empty), own, states.get(sector), at, sectors=sectors, cfg=cfg
+            sector,
+            inputs.get(sector, empty),
+            own_levels,
+            states.get(sector),
+            at,
+            sectors=sectors,
+            cfg=cfg,
         )
         for sector in (sectors.sectors if only is None else only)
     }
@@ -85,7 +93,7 @@ def assess_sector(
     sectors: SectorsConfig,
     cfg: ScoringConfig,
 ) -> SectorOutcome:
-    """One sector, given every other sector's own level (its own entry is ignored)."""
+    """One sector, given every sector's own level (none when absent)."""
     others = {name: level for name, level in own_levels.items() if name != sector}
     floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
     previous = previous or LevelState.initial(at)
@@ -100,7 +108,7 @@ def assess_sector(
         at=at,
         cfg=cfg,
     )
-    own = own_level(given.score, given.floors, cfg=cfg)
+    own = own_levels.get(sector, Level.NONE)
     return SectorOutcome(sector, given.score, state, previous.level, floors, evidence, own)
 
 
