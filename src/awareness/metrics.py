@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.consumers.events import lags
 from awareness.db.engine import Database
@@ -72,34 +73,33 @@ class Metrics:
     async def measure(self, database: Database, *, now: datetime) -> None:
         """What only the database knows, the same from every replica: the correlator's lag and
         each durable consumer's."""
-        count, age = await correlator_lag(database, now=now)
-        self.correlator_lag_reports.set(count)
-        self.correlator_lag_seconds.set(age)
         async with database.read() as conn:
+            count, age = await correlator_lag(conn, now=now)
             for name, lag in (await lags(conn)).items():
                 self.consumer_lag_events.labels(name).set(lag)
+        self.correlator_lag_reports.set(count)
+        self.correlator_lag_seconds.set(age)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 async def correlator_lag(
-    database: Database, *, now: datetime, limit: int = 100_000
+    conn: AsyncConnection, *, now: datetime, limit: int = 100_000
 ) -> tuple[int, float]:
     """Reports past the correlator's cursor (counted up to `limit`) and the age of the oldest."""
-    async with database.read() as conn:
-        cursor = (
-            await conn.execute(sa.select(correlator_state.c.xact, correlator_state.c.report_id))
-        ).first()
-        position = (cursor.xact, cursor.report_id) if cursor is not None else (-1, 0)
-        pending = (
-            sa.select(reports.c.received_at)
-            .where(sa.tuple_(reports.c.xact, reports.c.id) > sa.tuple_(*position))
-            .order_by(reports.c.xact, reports.c.id)
-            .limit(limit)
-            .subquery()
-        )
-        count, oldest = (
-            await conn.execute(sa.select(sa.func.count(), sa.func.min(pending.c.received_at)))
-        ).one()
+    cursor = (
+        await conn.execute(sa.select(correlator_state.c.xact, correlator_state.c.report_id))
+    ).first()
+    position = (cursor.xact, cursor.report_id) if cursor is not None else (-1, 0)
+    pending = (
+        sa.select(reports.c.received_at)
+        .where(sa.tuple_(reports.c.xact, reports.c.id) > sa.tuple_(*position))
+        .order_by(reports.c.xact, reports.c.id)
+        .limit(limit)
+        .subquery()
+    )
+    count, oldest = (
+        await conn.execute(sa.select(sa.func.count(), sa.func.min(pending.c.received_at)))
+    ).one()
     return count, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0

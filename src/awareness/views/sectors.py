@@ -86,30 +86,32 @@ async def sector_overview(
 ) -> list[SectorView]:
     """Every configured sector, also those nothing has happened in yet (level none)."""
     rows = {r["sector"]: r for r in (await conn.execute(sa.select(sector_states))).mappings()}
+    return [
+        _sector_view(sector, rows.get(sector), scoring=scoring, now=now)
+        for sector in sectors.sectors
+    ]
+
+
+def _sector_view(
+    sector: str, row: sa.RowMapping | None, *, scoring: ScoringConfig, now: datetime
+) -> SectorView:
+    """A sector from its stored state (None: nothing has happened in it yet)."""
+    if row is None:
+        return SectorView(sector=sector, level="none", score=0.0, updated_at=None,
+                          level_since=None, trend=[0.0] * TREND_POINTS)  # fmt: skip
+    score = SectorScore.from_json(row["score_state"], cfg=scoring)
+    since = row["level_state"].get("since")
     start = now - timedelta(hours=TREND_POINTS - 1)
-    moments = [start + timedelta(hours=h) for h in range(TREND_POINTS)]
-    result = []
-    for sector in sectors.sectors:
-        row = rows.get(sector)
-        if row is None:
-            result.append(
-                SectorView(sector=sector, level="none", score=0.0, updated_at=None,
-                           level_since=None, trend=[0.0] * TREND_POINTS)
-            )  # fmt: skip
-            continue
-        score = SectorScore.from_json(row["score_state"], cfg=scoring)
-        since = row["level_state"].get("since")
-        result.append(
-            SectorView(
-                sector=sector,
-                level=row["level"],
-                score=round(row["score"], 2),
-                updated_at=row["evaluated_at"],
-                level_since=time_from_json(since, "since") if since else None,
-                trend=[round(score.score_as_of(moment), 2) for moment in moments],
-            )
-        )
-    return result
+    return SectorView(
+        sector=sector,
+        level=row["level"],
+        score=round(row["score"], 2),
+        updated_at=row["evaluated_at"],
+        level_since=time_from_json(since, "since") if since else None,
+        trend=[
+            round(score.score_as_of(start + timedelta(hours=h)), 2) for h in range(TREND_POINTS)
+        ],
+    )
 
 
 async def sector_detail(
@@ -120,16 +122,12 @@ async def sector_detail(
     scoring: ScoringConfig,
     now: datetime,
 ) -> SectorDetail:
-    overview = next(
-        s
-        for s in await sector_overview(conn, sectors=sectors, scoring=scoring, now=now)
-        if s.sector == sector
+    row = (
+        (await conn.execute(sa.select(sector_states).where(sector_states.c.sector == sector)))
+        .mappings()
+        .first()
     )
-    evidence = (
-        await conn.execute(
-            sa.select(sector_states.c.evidence).where(sector_states.c.sector == sector)
-        )
-    ).scalar()
+    overview = _sector_view(sector, row, scoring=scoring, now=now)
     query = (
         sa.select(events.c.seq, events.c.data)
         .where(events.c.type == "sector_level", events.c.sector == sector)
@@ -145,7 +143,7 @@ async def sector_detail(
     )
     return SectorDetail(
         **overview.model_dump(),
-        evidence=evidence or {},
+        evidence=row["evidence"] if row is not None else {},
         history=history,
         campaigns=touching,
         depends_on=[
