@@ -158,7 +158,8 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """Adds the schemas of bodies that dependencies parse, and of the feed's frames."""
+    """Adds the schemas of bodies that dependencies parse, of the feed's frames and of every
+    refusal's answer."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
@@ -166,7 +167,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         documented: list[tuple[type[BaseModel], JsonSchemaMode]] = [
             *((model, "validation") for model in (*reports.BODY_MODELS, admin.OrgIn, admin.KeyIn)),
-            *((frame, "serialization") for frame in frames.MODELS),
+            *((frame, "serialization") for frame in (*frames.MODELS, errors.ErrorBody)),
         ]
         for model, mode in documented:
             definition = model.model_json_schema(
@@ -174,6 +175,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             )
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
+        errors.document_errors(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 

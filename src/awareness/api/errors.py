@@ -4,10 +4,12 @@ contract's status codes."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.requests import ClientDisconnect
 
@@ -27,6 +29,34 @@ STATUS: dict[type[AwarenessError], int] = {
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }
+
+
+class InvalidField(BaseModel):
+    field: str = Field(description="a path such as `incidents[3].detected_at`")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal's answer; `errors` names each invalid field (422)."""
+
+    detail: str
+    errors: list[InvalidField] | None = None
+
+
+def document_errors(schema: dict[str, Any]) -> None:
+    """Every client error of every operation answers `ErrorBody` (a component of the schema),
+    not FastAPI's own 422 shape, which this service never sends."""
+    answer = {
+        "description": "refused: the reason, and for 422 each invalid field",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["4XX"] = answer
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
 
 
 def error_response(exc: AwarenessError) -> JSONResponse:
