@@ -144,6 +144,8 @@ async def test_key_creation_rules(client: httpx.AsyncClient, world: World) -> No
         ({"role": "operator"}, "org"),
         ({"role": "operator", "org": "nobody"}, "org"),
         ({"role": "supervisor", "org": "aqua"}, "org"),
+        ({"role": "supervisor", "org": ""}, "org"),
+        ({"role": "admin", "org": ""}, "org"),
         ({"role": "responder", "sectors": ["space"]}, "sectors"),
         ({"role": "admin", "sectors": ["energy"]}, "sectors"),
         ({"role": "king"}, "role"),

@@ -83,6 +83,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("time without offset", {"detected_at": "2026-03-02T08:59:00"}, "detected_at", "timezone"),
     ("not a time", {"detected_at": "yesterday"}, "detected_at", "datetime"),
     ("unix time", {"detected_at": 1772441940}, "detected_at", "Input should be"),
+    (
+        "no UTC time",
+        {"detected_at": "0001-01-01T00:00:00+00:01", "occurred_at": "0001-01-01T00:00:00+00:01"},
+        "detected_at",
+        "outside the range of times",
+    ),
     ("future", {"detected_at": "2026-03-02T09:05:01Z"}, "detected_at", "5 minutes in the future"),
     (
         "occurred after detected",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from awareness.api.body import documented_body, json_body
 from awareness.api.components import Components
 from awareness.api.deps import Admin, ComponentsDep
+from awareness.api.pagination import RowId
 from awareness.auth import keys, orgs
 from awareness.auth.principal import Principal, Role
 from awareness.errors import NotFound
@@ -96,7 +97,7 @@ async def create_key(
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-async def revoke_key(key_id: int, principal: Admin, components: ComponentsDep) -> None:
+async def revoke_key(key_id: RowId, principal: Admin, components: ComponentsDep) -> None:
     """Revoke a key; it stops working within the key cache's lifetime (seconds)."""
     async with components.database.write() as conn:
         revoked = await keys.revoke_key(

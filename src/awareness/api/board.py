@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from awareness import acks
 from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep
-from awareness.api.pagination import Cursor, Limit, decode_cursor, page
+from awareness.api.pagination import MAX_ID, Cursor, Limit, RowId, decode_cursor, page
 from awareness.auth.principal import Role
 from awareness.errors import FieldError, NotFound, ValidationFailed
 from awareness.settings import Settings
@@ -85,7 +85,9 @@ async def get_warnings(
     principal: Anyone,
     database: DatabaseDep,
     settings: SettingsDep,
-    after: Annotated[int | None, Query(ge=0, description="only warnings with seq > after")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="only warnings with seq > after")
+    ] = None,
     sector: Annotated[list[str] | None, Query(description="repeatable")] = None,
     kind: Annotated[list[WarningKind] | None, Query(description="repeatable")] = None,
     acknowledged: bool | None = None,
@@ -118,7 +120,7 @@ async def get_warnings(
 
 @router.post("/warnings/{warning_id}/ack", response_model=WarningView)
 async def ack_warning(
-    warning_id: int, principal: Responder, components: ComponentsDep
+    warning_id: RowId, principal: Responder, components: ComponentsDep
 ) -> WarningView:
     """Acknowledge a warning: records who and when, once; acknowledging again changes nothing."""
     warning = await acks.acknowledge(

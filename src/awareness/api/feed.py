@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from awareness.api.components import Components
 from awareness.api.deps import Anyone, ComponentsDep, admit, bearer_key, components_of
 from awareness.api.middleware import SERVER_SEND
+from awareness.api.pagination import MAX_ID
 from awareness.auth import tickets
 from awareness.auth.principal import Principal
 from awareness.errors import RateLimited, Unauthenticated
@@ -90,7 +91,7 @@ def _audience(
     after_text = params.get("after")
     after = None
     if after_text is not None:
-        if not after_text.isdigit():
+        if not after_text.isdigit() or int(after_text) > MAX_ID:
             raise ValueError("after: a non-negative event seq")
         after = int(after_text)
     try:

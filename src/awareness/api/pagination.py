@@ -6,12 +6,16 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from awareness.errors import FieldError, ValidationFailed
 
 Item = TypeVar("Item")
 
+# Ids and seqs are 64-bit in both databases: a larger number is refused as invalid (422) rather
+# than reaching a driver that cannot bind it.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=-MAX_ID - 1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size, at most 1,000")]
 Cursor = Annotated[str | None, Query(description="`next` of the previous page")]
 
@@ -28,7 +32,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         kind, _, value = text.partition(":")
         if kind != "id":
             raise ValueError
-        return int(value)
+        position = int(value)
+        if not -MAX_ID - 1 <= position <= MAX_ID:
+            raise ValueError
+        return position
     except ValueError:
         raise ValidationFailed([FieldError("cursor", "not a cursor this list returned")]) from None
 

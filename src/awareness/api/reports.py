@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from awareness.api.body import documented_body, json_body
 from awareness.api.components import Components
 from awareness.api.deps import DatabaseDep, IngestDep, Operator, ReportReader
-from awareness.api.pagination import Cursor, Limit, decode_cursor, page
+from awareness.api.pagination import Cursor, Limit, RowId, decode_cursor, page
 from awareness.errors import NotFound
 from awareness.ingest.idempotency import Outcome
 from awareness.ingest.schemas import (
@@ -95,7 +95,7 @@ async def get_incidents(
 
 @router.get("/incidents/{incident_id}", response_model=IncidentView)
 async def get_one_incident(
-    incident_id: int, principal: ReportReader, database: DatabaseDep
+    incident_id: RowId, principal: ReportReader, database: DatabaseDep
 ) -> IncidentView:
     async with database.read() as conn:
         found = await get_incident(conn, principal=principal, incident_id=incident_id)

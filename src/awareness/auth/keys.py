@@ -95,7 +95,7 @@ async def _check_key_request(
             errors.append(FieldError("org", f"no organization {org_id!r}; create it first"))
         if sectors:
             errors.append(FieldError("sectors", "an operator sees its organization's sector only"))
-    elif org_id:
+    elif org_id is not None:
         errors.append(FieldError("org", f"a {role.value} key belongs to no organization"))
     if role is Role.admin and sectors:
         errors.append(FieldError("sectors", "an admin key is not limited to sectors"))

@@ -74,7 +74,10 @@ class IncidentIn(_Strict):
     @field_validator("detected_at", "occurred_at")
     @classmethod
     def _to_utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:  # 0001-01-01T00:00+00:01 has no UTC time
+            raise ValueError("is outside the range of times that can be written in UTC") from None
 
     @field_validator("detected_at")
     @classmethod
