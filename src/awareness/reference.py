@@ -53,6 +53,8 @@ def markdown() -> str:
         for name in type(value).model_fields:
             default = getattr(value, name)
             shown = str(default).lower() if isinstance(default, bool) else default
+            if isinstance(default, tuple) and len(default) > 5:
+                shown = f"{len(default)} entries in config/defaults.toml"
             meaning = comments.get((section, name), "").replace("|", "\\|")
             env = f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
             rows.append(f"| `{env}` | `{shown}` | {meaning} |")

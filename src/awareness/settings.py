@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from awareness.paths import resource_dir
 from awareness.scoring.config import ScoringConfig, SectorsConfig
+from awareness.warninglists import DEFAULT_LISTS, available
 
 ENV_PREFIX = "AWARENESS_"
 # Each file feeds one part of the settings: defaults.toml the top level, the others one section.
@@ -60,6 +61,17 @@ class LimitSettings(_Section):
 class IngestSettings(_Section):
     max_future_seconds: int = Field(300, ge=0)
     idempotency_retention_hours: float = Field(48.0, ge=24)
+    known_benign_lists: tuple[str, ...] = DEFAULT_LISTS
+
+    @field_validator("known_benign_lists")
+    @classmethod
+    def _known_lists(cls, slugs: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(slugs) - set(available()))
+        if unknown:
+            raise ValueError(
+                f"unknown warninglists {unknown}; `python -m awareness.warninglists` lists them"
+            )
+        return slugs
 
 
 class AuthSettings(_Section):

@@ -34,7 +34,9 @@ AssetKind = Literal[
 Criticality = Literal["low", "medium", "high", "critical"]
 # Lowest first: the order of severity, which `scoring.levels.Level` numbers.
 LevelName = Literal["none", "blue", "yellow", "orange", "red"]
-WarningKind = Literal["sector_level", "campaign", "exposure"]
+WarningKind = Literal["sector_level", "campaign", "exposure", "dependency"]
+# A campaign's pace: seen within the fast window, or only within the slow one.
+Pace = Literal["fast", "slow"]
 # What an event of the log is: a level change, a warning, or an acknowledgement of one.
 EventType = Literal["sector_level", "warning", "ack"]
 
@@ -49,6 +51,7 @@ ASSET_KINDS: tuple[str, ...] = get_args(AssetKind)
 CRITICALITIES: tuple[str, ...] = get_args(Criticality)
 LEVELS: tuple[str, ...] = get_args(LevelName)
 WARNING_KINDS: tuple[str, ...] = get_args(WarningKind)
+PACES: tuple[str, ...] = get_args(Pace)
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 # An incident's asset criticality is its most critical affected asset's.

@@ -43,10 +43,10 @@ async def test_submitted_incident_reads_back_normalized(
     assert record["occurred_at"] == "2026-03-02T08:30:00Z"
     assert record["detected_at"] == "2026-03-02T08:59:00Z"
     assert record["indicators"] == [
-        {"type": "ipv4", "value": "203.0.113.7"},
-        {"type": "domain", "value": "evil.example.com"},
-        {"type": "sha256", "value": "a" * 64},
-        {"type": "cve", "value": "CVE-2024-3400"},
+        {"type": "ipv4", "value": "203.0.113.7", "known_benign": None},
+        {"type": "domain", "value": "evil.example.com", "known_benign": None},
+        {"type": "sha256", "value": "a" * 64, "known_benign": None},
+        {"type": "cve", "value": "CVE-2024-3400", "known_benign": None},
     ]
     assert record["tlp"] == "amber+strict"
     assert record["information_impact"] == "suspected"

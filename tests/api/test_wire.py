@@ -167,7 +167,7 @@ async def test_every_time_sent_ends_in_z(
 
     warnings = (await client.get("/v1/warnings", headers=world.all_supervisor)).json()["items"]
     kinds = {w["kind"] for w in warnings}
-    assert kinds == {"sector_level", "campaign", "exposure"}, kinds
+    assert kinds == {"sector_level", "campaign", "exposure", "dependency"}, kinds
     campaign = next(w for w in warnings if w["kind"] == "campaign")
     clock.advance(timedelta(minutes=5))
     acked = await send("POST", f"/v1/warnings/{campaign['id']}/ack", world.energy_responder)

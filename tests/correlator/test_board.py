@@ -45,7 +45,14 @@ async def test_warning_filters_and_paging(
     assert {w["sector"] for w in everything["items"]} >= {"energy", "water"}
 
     energy = (await client.get("/v1/warnings?sector=energy", headers=world.all_supervisor)).json()
-    assert {w["sector"] for w in energy["items"]} == {"energy"}
+    assert all("energy" in w["sectors"] for w in energy["items"])
+    # water at orange is a risk to energy, which depends on it moderately: that warning
+    # concerns energy too
+    assert {(w["sector"], w["kind"]) for w in energy["items"]} == {
+        ("energy", "sector_level"),
+        ("energy", "dependency"),
+        ("water", "dependency"),
+    }
 
     later = (await client.get(f"/v1/warnings?after={seqs[1]}", headers=world.all_supervisor)).json()
     assert [w["seq"] for w in later["items"]] == seqs[2:]
@@ -78,12 +85,15 @@ async def test_each_role_sees_its_scope(
     responder = (await client.get("/v1/warnings", headers=world.energy_responder)).json()["items"]
     assert responder
     assert all("energy" in w["sectors"] for w in responder)
-    assert not any(w["sector"] == "water" for w in responder)
+    # of water it sees only that water's level is a risk to energy (which depends on it)
+    assert [(w["kind"], w["level"]) for w in responder if w["sector"] == "water"] == [
+        ("dependency", "orange")
+    ]
 
     operator = (await client.get("/v1/warnings", headers=world.aqua)).json()["items"]
-    # Water rose twice: to yellow when energy did (dependency), then to orange on its own.
+    # Water rose once, on its own report: energy's level never raises it. Dependency warnings
+    # go to supervisors and responders, not to operators.
     assert [(w["kind"], w["sector"], w["level"]) for w in operator] == [
-        ("sector_level", "water", "yellow"),
         ("sector_level", "water", "orange"),
     ]
 
@@ -124,9 +134,13 @@ async def test_acknowledge_records_who_and_when_once(
 async def test_acknowledge_refusals(
     client: httpx.AsyncClient, world: World, raised: None, app: FastAPI
 ) -> None:
-    water = (await client.get("/v1/warnings?sector=water", headers=world.all_supervisor)).json()[
-        "items"
-    ][0]
+    water = next(
+        w
+        for w in (
+            await client.get("/v1/warnings?sector=water", headers=world.all_supervisor)
+        ).json()["items"]
+        if w["sector"] == "water" and w["kind"] == "sector_level"
+    )
     out_of_scope = await client.post(
         f"/v1/warnings/{water['id']}/ack", headers=world.energy_responder
     )

@@ -14,6 +14,7 @@ from awareness.auth.principal import Principal, Role
 from awareness.db.tables import incident_scores, organizations
 from awareness.ingest.schemas import IncidentIn
 from awareness.ingest.store import append_incidents
+from awareness.scoring.benign import KnownBenign
 from tests.conftest import World, incident, settle
 
 
@@ -39,6 +40,7 @@ async def test_late_commit_is_not_skipped(
             items=[IncidentIn.model_validate_json(json.dumps(incident()))],
             now=components.clock.now(),
             request_id=None,
+            benign=KnownBenign.build([]),
         )
         late = await client.post("/v1/incidents", json=incident(), headers=world.grid_south)
         assert late.json()["id"] > early

@@ -1,7 +1,7 @@
 """The correlation scenario end to end through the HTTP API, on both databases: noise that stays
 low, a campaign found at its third organization, a sector escalating to orange then red, exposure
-warnings that reach exactly the operators running the product, a dependent sector following,
-and the same results rebuilt from the reports alone."""
+warnings that reach exactly the operators running the product, dependent sectors told of the
+risk without their levels moving, and the same results rebuilt from the reports alone."""
 
 from __future__ import annotations
 
@@ -137,9 +137,18 @@ async def test_scenario(
     assert seen_by_water["target_orgs"] == ["water-2"]
     assert seen_by_water["evidence"]["matches"] == {"water-2": ["pump-plc"]}
 
-    # 4. A dependent sector follows: water depends strongly on energy.
-    assert levels["water"] in ("yellow", "orange")
-    assert levels["healthcare"] == "yellow"
+    # 4. Dependents are told of the risk, without their levels moving: water depends strongly
+    # on energy, and only the campaign (which touches water too) floors it.
+    assert levels["water"] == "yellow"
+    assert levels["healthcare"] == "none"
+    risk = {item["sector"]: item["dependency_risk"] for item in
+            (await client.get("/v1/sectors", headers=cert)).json()["items"]}  # fmt: skip
+    assert risk["healthcare"] == [{"sector": "energy", "level": "orange", "strength": "strong"}]
+    assert risk["energy"] == []
+    (dependency,) = await s.warnings(cert, kind="dependency")
+    assert (dependency["sector"], dependency["level"]) == ("energy", "orange")
+    assert {"water", "healthcare", "chemical"} <= set(dependency["sectors"])
+    assert await s.warnings(water_desk, kind="dependency"), "water's supervisor is told"
 
     # 5. Red: half of the sector's operators report significant incidents within a day.
     clock.advance(timedelta(hours=1))
@@ -147,7 +156,8 @@ async def test_scenario(
         await s.report(org_id, SIGNIFICANT)
     levels = await s.levels(cert)
     assert levels["energy"] == "red"
-    assert levels["water"] == "orange", "red energy lifts strong dependents to orange"
+    assert levels["water"] == "yellow", "energy's level never lifts its dependents"
+    assert [w["level"] for w in await s.warnings(cert, kind="dependency")] == ["orange", "red"]
     detail = (await client.get("/v1/sectors/energy", headers=cert)).json()
     rules = {floor["rule"] for floor in detail["evidence"]["floors"]}
     assert {"breadth_wide", "severe_incident", "campaign"} <= rules

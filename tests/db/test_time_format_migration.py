@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from awareness.db.engine import Database
-from awareness.db.migrate import upgrade_to_head
-from awareness.db.tables import events, idempotency_keys, organizations, sector_states, warnings
+from awareness.db.tables import events, idempotency_keys, organizations, warnings
 from tests.db.conftest import run_alembic
 
 AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -21,6 +20,18 @@ EVIDENCE = {
     "summary": "detected 2026-11-27T08:00:00+00:00 by the night shift",  # prose stays prose
     "floors": [{"evidence": {"first_seen": OLD_FRACTION, "offset": "2026-11-27T10:00:00+02:00"}}],
 }
+
+
+# sector_states as revision 0003 left it (own_level went in 0005).
+SECTOR_STATES_0003 = sa.table(
+    "sector_states",
+    *(sa.column(name) for name in ("sector", "level", "own_level", "score")),
+    sa.column("score_state", sa.JSON),
+    sa.column("window_state", sa.JSON),
+    sa.column("level_state", sa.JSON),
+    sa.column("evidence", sa.JSON),
+    sa.column("evaluated_at", sa.DateTime(timezone=True)),
+)
 
 
 async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
@@ -47,7 +58,7 @@ async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
                 )
             )  # fmt: skip
             await conn.execute(
-                sector_states.insert().values(
+                SECTOR_STATES_0003.insert().values(
                     sector="energy", score_state={}, window_state={},
                     level_state={"level": "orange", "since": OLD_FRACTION}, level="orange",
                     own_level="orange", score=64.0, evidence=EVIDENCE, evaluated_at=AT,
@@ -60,7 +71,7 @@ async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
                 )
             )  # fmt: skip
 
-        await upgrade_to_head(database)
+        await run_alembic(database, command.upgrade, "0004_consumers_and_utc_z")
 
         expected = {
             "at": "2026-11-27T08:00:00Z",
@@ -81,7 +92,7 @@ async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
                 "created_at": "2026-11-27T08:00:00Z",
                 "evidence": expected,
             }
-            state = (await conn.execute(sa.select(sector_states))).mappings().one()
+            state = (await conn.execute(sa.select(SECTOR_STATES_0003))).mappings().one()
             assert state["evidence"] == expected
             assert state["level_state"] == {
                 "level": "orange",

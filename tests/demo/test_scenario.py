@@ -55,11 +55,19 @@ async def test_the_demo_escalates_warns_and_calms(demo_app: FastAPI, clock: Manu
 
         levels = await _levels(http, cert)
         assert levels["energy"] == "red"
-        assert levels["water"] in ("yellow", "orange"), "a dependent sector follows"
+        assert levels["water"] == "none", "a dependent sector is told, its level does not move"
+        sectors = (await http.get("/v1/sectors", headers=cert)).json()["items"]
+        water = next(item for item in sectors if item["sector"] == "water")
+        assert water["dependency_risk"] == [
+            {"sector": "energy", "level": "red", "strength": "strong"}
+        ]
         warnings = (await http.get("/v1/warnings?limit=1000", headers=cert)).json()["items"]
+        assert [w["level"] for w in warnings if w["kind"] == "dependency"] == ["orange", "red"]
         campaigns = [w for w in warnings if w["kind"] == "campaign"]
         assert campaigns
         assert campaigns[0]["evidence"]["indicator"]["type"] == "ipv4"
+        (intrusion,) = (await http.get("/v1/campaigns", headers=cert)).json()["items"]
+        assert [i["type"] for i in intrusion["indicators"]] == ["ipv4", "cve"]
         exposed = {org for w in warnings if w["kind"] == "exposure" for org in w["target_orgs"]}
         runners = {
             o.org_id for o in operators if o.asset_running(exploited) and o.sector != "energy"

@@ -58,9 +58,15 @@ async def test_scope_by_role(
         await settle(app)
         energy_frames = await energy_feed.quiet(1.0)
         water_frames = await water_op.quiet(1.0)
-    # Water at orange lifts nothing in energy (energy does not depend strongly on water) ...
-    assert all("water" not in (f["data"].get("sectors") or [f["data"].get("sector")])
-               for f in energy_frames)  # fmt: skip
+    # Water at orange lifts nothing in energy; energy's responder hears only that water is a
+    # risk to energy, which depends on it (moderately) ...
+    about_water = [
+        f for f in energy_frames if "water" in (f["data"].get("sectors") or [f["data"]["sector"]])
+    ]
+    assert [(f["type"], f["data"]["kind"], f["data"]["sector"]) for f in about_water] == [
+        ("warning", "dependency", "water")
+    ]
+    assert "energy" in about_water[0]["data"]["sectors"]
     # ... and the water operator hears only its own sector's levels.
     assert water_frames
     assert {(f["type"], f["data"]["sector"]) for f in water_frames} <= {

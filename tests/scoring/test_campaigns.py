@@ -1,4 +1,5 @@
-"""Section 4: eligible indicators, the campaign threshold, milestones, floor and evidence."""
+"""Section 4: eligible indicators, the campaign threshold in the fast and the slow window,
+milestones, floor and evidence."""
 
 from __future__ import annotations
 
@@ -10,22 +11,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awareness.scoring.campaigns import (
+    FAST,
+    SLOW,
     Announced,
     CampaignFacts,
     Sighting,
     campaign_evidence,
+    campaign_facts,
     campaign_floor,
+    campaign_level,
+    campaign_title,
     check_milestones,
-    is_campaign,
-    summarize_sightings,
+    facts_until,
+    window_facts,
 )
 from awareness.scoring.config import ScoringConfig
 from awareness.scoring.indicators import exclusion_reason, may_form_campaign
 from awareness.scoring.levels import Level
 
 CFG = ScoringConfig()
+FAST_ONLY = ScoringConfig.model_validate({"campaign": {"slow_window_days": 0}})
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+C2 = [("domain", "evil-c2.ru")]
 
 
 @pytest.mark.parametrize(
@@ -116,37 +125,100 @@ def test_three_organizations_within_72_hours_make_a_campaign() -> None:
         sighting(2, "b", "energy", 40, 10),
         sighting(3, "a", "energy", 50, 20),
     ]
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 20 * HOUR, cfg=CFG)
-    assert facts is not None
-    assert facts.org_count == 2
-    assert not is_campaign(facts, cfg=CFG)
+    assert campaign_facts(C2, seen, T0 + 20 * HOUR, cfg=CFG) is None
+    two = window_facts(C2, seen, T0 + 20 * HOUR, hours=72, pace=FAST)
+    assert two is not None
+    assert two.org_count == 2
     seen.append(sighting(4, "c", "water", 20, 71))
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 71 * HOUR, cfg=CFG)
+    facts = campaign_facts(C2, seen, T0 + 71 * HOUR, cfg=CFG)
     assert facts is not None
     assert (facts.org_count, facts.sectors, facts.max_severity) == (3, ("energy", "water"), 50)
-    assert is_campaign(facts, cfg=CFG)
+    assert facts.pace == FAST
     # at 72 h the first sighting of "a" leaves, its 20 h one stays: still 3
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 72 * HOUR, cfg=CFG)
-    assert is_campaign(facts, cfg=CFG)
-    # at 82 h only "a" (20 h) and "c" (71 h) remain inside (10 h of "b" is 72 h old)
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 82 * HOUR, cfg=CFG)
+    assert campaign_facts(C2, seen, T0 + 72 * HOUR, cfg=CFG) is not None
+    # at 82 h only "a" (20 h) and "c" (71 h) remain inside the fast window (10 h of "b" is
+    # 72 h old); the slow window still sees all three, but they were seen together: no slow
+    # campaign for what was a fast one
+    assert campaign_facts(C2, seen, T0 + 82 * HOUR, cfg=FAST_ONLY) is None
+    assert campaign_facts(C2, seen, T0 + 82 * HOUR, cfg=CFG, last_fast_at=T0 + 72 * HOUR) is None
+
+
+def test_three_organizations_weeks_apart_make_a_slow_campaign() -> None:
+    """The 2015 Ukraine grid attack's shape: one phishing domain at three distribution
+    companies, weeks apart; only the 90-day window sees them together."""
+    seen = [
+        sighting(1, "oblenergo-1", "energy", 25, 0),
+        sighting(2, "oblenergo-2", "energy", 25, 24 * 20),
+    ]
+    assert campaign_facts(C2, seen, T0 + 20 * DAY, cfg=CFG) is None
+    seen.append(sighting(3, "oblenergo-3", "energy", 25, 24 * 41))
+    facts = campaign_facts(C2, seen, T0 + 41 * DAY, cfg=CFG)
     assert facts is not None
-    assert facts.org_count == 2
-    assert summarize_sightings("domain", "evil-c2.ru", seen, T0 + 200 * HOUR, cfg=CFG) is None
+    assert (facts.pace, facts.org_count, facts.window_hours) == (SLOW, 3, 90 * 24)
+    assert campaign_level(facts, cfg=CFG) == Level.YELLOW
+    assert "over 90 days" in campaign_title(facts)
+    # never higher than yellow on its own, however severe and wide
+    severe = [sighting(i, f"o{i}", "energy", 95, 24 * 10 * i) for i in range(8)]
+    slow = campaign_facts(C2, severe, T0 + 71 * DAY, cfg=CFG)
+    assert slow is not None
+    assert (slow.pace, campaign_level(slow, cfg=CFG)) == (SLOW, Level.YELLOW)
+    # the first report leaves the 90-day window: two remain, no campaign
+    assert campaign_facts(C2, seen, T0 + 90 * DAY + HOUR, cfg=CFG) is None
+    # off: no slow campaigns at all
+    assert campaign_facts(C2, seen, T0 + 41 * DAY, cfg=FAST_ONLY) is None
+    # the burst: all three again within hours, and it is fast
+    burst = [
+        *seen,
+        *(sighting(10 + i, f"oblenergo-{i}", "energy", 90, 24 * 60 + i) for i in (1, 2, 3)),
+    ]
+    fast = campaign_facts(C2, burst, T0 + 60 * DAY + 3 * HOUR, cfg=CFG)
+    assert fast is not None
+    assert (fast.pace, campaign_level(fast, cfg=CFG)) == (FAST, Level.ORANGE)
+
+
+def test_facts_hold_until_a_sighting_leaves_a_window() -> None:
+    seen = [sighting(1, "a", "energy", 30, 0), sighting(2, "b", "energy", 30, 10)]
+    assert facts_until(seen, T0 + 20 * HOUR, cfg=CFG) == T0 + 72 * HOUR
+    assert facts_until(seen, T0 + 80 * HOUR, cfg=CFG) == T0 + 82 * HOUR
+    assert facts_until(seen, T0 + 83 * HOUR, cfg=CFG) == T0 + 90 * DAY
+    assert facts_until(seen, T0 + 83 * HOUR, cfg=FAST_ONLY) == T0 + 83 * HOUR
 
 
 def test_an_allow_listed_indicator_is_never_a_campaign() -> None:
     seen = [sighting(i, f"org{i}", "energy", 90, 0) for i in range(12)]
-    facts = summarize_sightings("ipv4", "8.8.8.8", seen, T0, cfg=CFG)
-    assert not is_campaign(facts, cfg=CFG)
-    assert check_milestones(None, facts, cfg=CFG).reasons == ()
-    assert campaign_floor(facts, "energy", cfg=CFG) is None
+    assert campaign_facts([("ipv4", "8.8.8.8")], seen, T0, cfg=CFG) is None
+    # nor does it carry a campaign it would join
+    assert campaign_facts([*C2, ("ipv4", "8.8.8.8")], seen, T0, cfg=CFG) is None
 
 
-def facts(orgs: int, sectors: tuple[str, ...], max_severity: float = 30) -> CampaignFacts:
+def test_a_campaign_counts_organizations_across_its_indicators() -> None:
+    cve, shell = ("cve", "CVE-2023-34362"), ("sha256", "b" * 64)
+    seen = [
+        sighting(1, "a", "energy", 40, 0),
+        sighting(2, "b", "water", 40, 1),
+        sighting(3, "c", "communications", 40, 2),
+        sighting(4, "d", "energy", 40, 3),
+    ]
+    facts = campaign_facts([cve, shell], seen, T0 + 4 * HOUR, cfg=CFG)
+    assert facts is not None
+    assert facts.indicators == (cve, shell)
+    assert facts.org_count == 4
+    assert campaign_title(facts).startswith("cve CVE-2023-34362 and 1 more indicator reported")
+    evidence = campaign_evidence(facts, cfg=CFG)
+    assert evidence["indicators"] == [
+        {"type": "cve", "value": "CVE-2023-34362"},
+        {"type": "sha256", "value": "b" * 64},
+    ]
+    assert evidence["indicator"] == {"type": "cve", "value": "CVE-2023-34362"}
+
+
+def facts(
+    orgs: int, sectors: tuple[str, ...], max_severity: float = 30, pace: str = FAST
+) -> CampaignFacts:
     return CampaignFacts(
-        indicator_type="domain",
-        indicator_value="evil-c2.ru",
+        indicators=(("domain", "evil-c2.ru"),),
+        pace=pace,
+        window_hours=72 if pace == FAST else 90 * 24,
         org_ids=frozenset(f"org{i}" for i in range(orgs)),
         sectors=sectors,
         max_severity=max_severity,
@@ -156,7 +228,7 @@ def facts(orgs: int, sectors: tuple[str, ...], max_severity: float = 30) -> Camp
 
 
 def test_milestones() -> None:
-    below = check_milestones(None, facts(2, ("energy",)), cfg=CFG)
+    below = check_milestones(None, None, cfg=CFG)
     assert (below.reasons, below.announced) == ((), None)
 
     first = check_milestones(None, facts(3, ("energy",)), cfg=CFG)
@@ -186,9 +258,24 @@ def test_milestones() -> None:
     assert burst.reasons == ("detected", "reached_5_orgs")
 
 
+def test_a_slow_campaign_that_turns_fast_is_announced_again() -> None:
+    slow = check_milestones(None, facts(4, ("energy",), pace=SLOW), cfg=CFG)
+    assert slow.reasons == ("detected",)
+    assert slow.announced == Announced(4, ("energy",), SLOW)
+    still = check_milestones(slow.announced, facts(4, ("energy",), pace=SLOW), cfg=CFG)
+    assert still.reasons == ()
+    burst = check_milestones(still.announced, facts(3, ("energy",), 90), cfg=CFG)
+    assert burst.reasons == ("accelerated",)
+    assert burst.announced == Announced(4, ("energy",), FAST)
+    again = check_milestones(burst.announced, facts(3, ("energy",), 90), cfg=CFG)
+    assert again.reasons == ()
+
+
 def test_announced_json_round_trip() -> None:
-    state = Announced(7, ("energy", "water"))
+    state = Announced(7, ("energy", "water"), SLOW)
     assert Announced.from_json(json.loads(json.dumps(state.to_json()))) == state
+    # stored before campaigns had a pace: they were all fast
+    assert Announced.from_json({"org_count": 3, "sectors": ["energy"]}).pace == FAST
 
 
 @pytest.mark.parametrize(
@@ -240,16 +327,14 @@ def test_one_organization_repeating_never_makes_a_campaign(
         sighting(i, org, ["energy", "water"][i % 2], 100, hours[i % len(hours)])
         for i in range(count)
     ]
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 71 * HOUR, cfg=CFG)
-    assert not is_campaign(facts, cfg=CFG)
-    assert check_milestones(None, facts, cfg=CFG).reasons == ()
+    assert campaign_facts(C2, seen, T0 + 71 * HOUR, cfg=CFG) is None
 
 
 @settings(deadline=None)
 @given(orgs=st.sets(org_names.map(lambda s: "org-" + s), min_size=3, max_size=12))
 def test_no_organization_leaks_into_evidence(orgs: set[str]) -> None:
     seen = [sighting(i, org, "energy", 70, 1) for i, org in enumerate(sorted(orgs))]
-    facts = summarize_sightings("domain", "evil-c2.ru", seen, T0 + 2 * HOUR, cfg=CFG)
+    facts = campaign_facts(C2, seen, T0 + 2 * HOUR, cfg=CFG)
     assert facts is not None
     floor = campaign_floor(facts, "energy", cfg=CFG)
     assert floor is not None

@@ -64,8 +64,13 @@ def test_scoring_toml_is_the_code_default_and_scoring_md() -> None:
     assert (cfg.hysteresis.margin, cfg.hysteresis.min_hold_minutes) == (5, 60)
     assert cfg.hysteresis.evaluation_interval_seconds == 60
     assert (cfg.exposure.dedup_days, cfg.exposure.lookback_days) == (7, 7)
-    assert (cfg.dependency.strong_drop, cfg.dependency.moderate_drop) == (1, 2)
-    assert cfg.dependency.min_source_level == Level.ORANGE
+    assert cfg.dependency.risk_level == Level.ORANGE
+    assert (campaign.slow_window_days, campaign.slow_level, campaign.join_min_orgs) == (
+        90,
+        Level.YELLOW,
+        2,
+    )
+    assert campaign.widest_hours == 90 * 24
 
 
 def test_sectors_toml_is_the_code_default_and_section_7() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awareness.scoring.config import ScoringConfig, SectorsConfig
-from awareness.scoring.floors import Floor, dependency_floors, incident_floors, own_level
+from awareness.scoring.floors import Floor, incident_floors
 from awareness.scoring.levels import Level
 from awareness.scoring.window import RecentWindow
 
@@ -87,45 +87,6 @@ def test_window_keeps_the_latest_incident_per_org_and_tier() -> None:
     assert {org: mark.incident_id for org, mark in marks.items()} == {"a": 2}
     window.prune(T0 + 40 * HOUR)
     assert window.to_json()["orgs"] == {}
-
-
-@pytest.mark.parametrize(
-    ("energy", "water", "financial_services"),
-    [
-        # water depends strongly on energy (L-1), financial services moderately (L-2)
-        (Level.RED, Level.ORANGE, Level.YELLOW),
-        (Level.ORANGE, Level.YELLOW, Level.BLUE),
-        (Level.YELLOW, None, None),  # below orange: no dependency floor
-    ],
-)
-def test_dependency_floor_levels(
-    energy: Level, water: Level | None, financial_services: Level | None
-) -> None:
-    for sector, expected in (("water", water), ("financial_services", financial_services)):
-        floors = dependency_floors(sector, {"energy": energy}, sectors=SECTORS, cfg=CFG)
-        assert [f.level for f in floors] == ([expected] if expected else [])
-        if expected:
-            assert floors[0].evidence["provider"] == "energy"
-            assert floors[0].evidence["provider_level"] == energy.label
-
-
-def test_dependency_floors_from_several_providers() -> None:
-    own = {"energy": Level.ORANGE, "communications": Level.RED, "water": Level.RED}
-    floors = dependency_floors("healthcare", own, sectors=SECTORS, cfg=CFG)
-    # communications (moderate) red-2 = yellow; energy (strong) orange-1 = yellow;
-    # water (strong) red-1 = orange
-    assert {(f.evidence["provider"], f.level) for f in floors} == {
-        ("communications", Level.YELLOW),
-        ("energy", Level.YELLOW),
-        ("water", Level.ORANGE),
-    }
-
-
-def test_own_level_ignores_dependency_floors() -> None:
-    (dependency,) = dependency_floors("water", {"energy": Level.RED}, sectors=SECTORS, cfg=CFG)
-    significant = Floor("significant_incident", Level.YELLOW, "", {})
-    assert own_level(10, [dependency, significant], cfg=CFG) == Level.YELLOW
-    assert own_level(85, [dependency], cfg=CFG) == Level.RED
 
 
 def test_window_state_round_trip_and_threshold_change() -> None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 import awareness
+from awareness import warninglists
 from awareness.api import admin, board, errors, feed, health, reports, vocabulary
 from awareness.api.components import Components
 from awareness.api.middleware import BodyLimit, RequestContext
@@ -86,7 +87,12 @@ def build_components(
             per_second=settings.limits.requests_per_second, burst=settings.limits.burst
         ),
         ingest=Ingest(
-            database=database, settings=settings, clock=clock, signals=signals, metrics=metrics
+            database=database,
+            settings=settings,
+            clock=clock,
+            signals=signals,
+            metrics=metrics,
+            benign=warninglists.loaded(settings.ingest.known_benign_lists),
         ),
         broadcaster=broadcaster,
         correlator=correlator,
@@ -103,6 +109,19 @@ def _leading(runner: Runner) -> float:
     return float(runner.leading)
 
 
+def _report_benign(settings: Settings) -> None:
+    """What never makes a campaign, said once at start-up so an operator can check it."""
+    lists, entries = warninglists.loaded(settings.ingest.known_benign_lists).counts
+    log.info(
+        "known-benign indicators",
+        extra={
+            "warninglists": lists,
+            "warninglist_entries": entries,
+            "allow_list_entries": len(settings.scoring.campaign.allow_list),
+        },
+    )
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, database: Database | None = None
 ) -> FastAPI:
@@ -110,6 +129,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _report_benign(settings)
         await components.signals.start()
         for runner in components.consumers:
             runner.start()

@@ -107,9 +107,10 @@ async def _details(
     products: dict[int, list[Any]] = defaultdict(list)
     asset_data: dict[int, Any] = {}
     if incident_ids:
+        # Known-benign indicators (marked at ingest) never make a campaign or an exposure.
         query = (
             sa.select(indicators.c.incident_id, indicators.c.type, indicators.c.value)
-            .where(indicators.c.incident_id.in_(incident_ids))
+            .where(indicators.c.incident_id.in_(incident_ids), indicators.c.benign.is_(None))
             .order_by(indicators.c.id)
         )
         for row in await conn.execute(query):
@@ -155,6 +156,7 @@ async def run_batch(
     for row in rows:
         at = row["received_at"]
         await _ticks(ctx, cursor, until=at, inclusive=False)
+        ctx.position = (row["xact"], row["id"])
         if row["kind"] == "incident":
             await steps.incident(ctx, row, found[row["id"]], products[row["id"]])
         else:

@@ -1,9 +1,11 @@
-"""Campaigns in a step: record who reported an indicator, open or update the campaign when enough
-organizations did, warn at its milestones, and give each sector the floors of the campaigns
-that touch it. `scoring.campaigns` judges; this module gathers and records."""
+"""Campaigns in a step: record who reported an indicator, let it join the active campaign of its
+intrusion set or open one when enough organizations reported it, warn at the milestones, and
+give each sector the floors of the campaigns that touch it. `scoring.campaigns` judges; this
+module gathers and records."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,48 +14,91 @@ import sqlalchemy as sa
 
 from awareness.correlator import sightings
 from awareness.correlator.emit import emit_warning
-from awareness.correlator.state import Campaign, Context
-from awareness.db.tables import campaigns
+from awareness.correlator.state import Campaign, Context, load_campaign
+from awareness.db.tables import campaign_indicators, campaigns, indicators, reports
+from awareness.db.upsert import upsert
 from awareness.scoring import (
+    CampaignFacts,
     Floor,
     Sighting,
     campaign_evidence,
+    campaign_facts,
     campaign_floor,
     campaign_level,
     campaign_title,
     check_milestones,
+    facts_until,
     may_form_campaign,
-    summarize_sightings,
 )
+from awareness.scoring.campaigns import FAST, SLOW, Indicator
 
-REASON_TITLES = {"detected": "Campaign detected", "new_sector": "Campaign spreads"}
 
-
-async def record_sighting(
-    ctx: Context, kind: str, value: str, sighting: Sighting, at: datetime
+async def record_sightings(
+    ctx: Context, reported: list[tuple[str, str]], sighting: Sighting, at: datetime
 ) -> set[str]:
-    """Record the sighting; returns the sectors of the campaign it belongs to, if any."""
+    """Record one report's indicators, then announce the campaigns they belong to, once each
+    and with every indicator the report brought in. Returns the sectors of those campaigns."""
+    members = set()
+    for kind, value in reported:
+        campaign_id = await _record(ctx, (kind, value), sighting, at)
+        if campaign_id is not None:
+            members.add(campaign_id)
+    touched: set[str] = set()
+    for campaign_id in sorted(members):
+        touched |= await _observe(ctx, ctx.state.campaigns[campaign_id], sighting, at)
+    return touched
+
+
+async def _record(
+    ctx: Context, indicator: Indicator, sighting: Sighting, at: datetime
+) -> int | None:
+    """Record the sighting; returns the id of the campaign the indicator belongs to, if any:
+    the active one it is in, one it joins or one it opens."""
+    kind, value = indicator
     if not may_form_campaign(kind, value, cfg=ctx.scoring):
-        return set()
-    window = timedelta(hours=ctx.scoring.campaign.window_hours)
-    campaign = ctx.state.campaigns.get((kind, value))
-    seen = await sightings.record(ctx.conn, kind, value, sighting, since=at - window)
-    facts = summarize_sightings(kind, value, seen, at, cfg=ctx.scoring)
-    check = check_milestones(campaign.announced if campaign else None, facts, cfg=ctx.scoring)
+        return None
+    seen = await sightings.record(ctx.conn, kind, value, sighting, since=_since(ctx, at))
+    campaign_id = ctx.state.by_indicator.get(indicator)
+    if campaign_id is not None:
+        ctx.state.campaigns[campaign_id].sightings[indicator] = seen
+        return campaign_id
+    stored = await _stored(ctx, indicator)
+    last_fast = stored["last_fast_at"] if stored is not None else None
+    if campaign_facts([indicator], seen, at, cfg=ctx.scoring, last_fast_at=last_fast) is None:
+        return None
+    campaign = await _joinable(ctx, indicator, at) or await _open(ctx, indicator, stored, at)
+    await upsert(
+        ctx.conn,
+        campaign_indicators,
+        [{"indicator_type": kind, "indicator_value": value, "campaign_id": campaign.id,
+          "joined_at": at}],
+        keys=["indicator_type", "indicator_value"],
+    )  # fmt: skip
+    if indicator not in campaign.indicators:
+        campaign.indicators.append(indicator)
+    campaign.sightings[indicator] = seen
+    ctx.state.track(campaign)
+    return campaign.id
+
+
+def _since(ctx: Context, at: datetime) -> datetime:
+    return at - timedelta(hours=ctx.scoring.campaign.widest_hours)
+
+
+async def _observe(ctx: Context, campaign: Campaign, sighting: Sighting, at: datetime) -> set[str]:
+    """The campaign after a new sighting: stored, and announced when it passes a milestone.
+    An indicator joining it is no milestone of its own."""
+    facts = campaign.summarize(at, cfg=ctx.scoring)
+    check = check_milestones(campaign.announced, facts, cfg=ctx.scoring)
     if facts is None or check.announced is None:
         return set()
-    if campaign is None:
-        campaign = await _open(ctx, kind, value, seen, at)
-    campaign.sightings = seen
+    if facts.pace == FAST:
+        campaign.last_fast_at = at
     campaign.sectors = facts.sectors
     campaign.facts = None
     campaign.announced = check.announced
-    await store(ctx, campaign, at)
+    await store(ctx, campaign, at, facts)
     if check.reasons:
-        reasons = check.reasons
-        title = REASON_TITLES.get(reasons[0], f"Campaign {reasons[-1].replace('_', ' ')}")
-        if "new_sector" in reasons:
-            title += f" to {', '.join(check.new_sectors)}"
         await emit_warning(
             ctx.conn,
             ctx.writer,
@@ -61,55 +106,120 @@ async def record_sighting(
             sector=sighting.sector,
             sectors=facts.sectors,
             level=campaign_level(facts, cfg=ctx.scoring).label,
-            title=f"{title}: {campaign_title(facts)}",
+            title=f"{_headline(check.reasons, check.new_sectors, facts)}: {campaign_title(facts)}",
             evidence=campaign_evidence(
-                facts, cfg=ctx.scoring, reasons=reasons, campaign_id=campaign.id
+                facts, cfg=ctx.scoring, reasons=check.reasons, campaign_id=campaign.id
             ),
             at=at,
             campaign_id=campaign.id,
+            pace=facts.pace,
+            indicators=[{"type": t, "value": v} for t, v in facts.indicators],
         )
     return set(facts.sectors)
 
 
+def _headline(reasons: tuple[str, ...], new_sectors: tuple[str, ...], facts: CampaignFacts) -> str:
+    first = reasons[0]
+    if first == "detected":
+        title = "Slow campaign detected" if facts.pace == SLOW else "Campaign detected"
+    elif first == "accelerated":
+        title = "Campaign accelerates"
+    elif first == "new_sector":
+        title = "Campaign spreads"
+    else:
+        title = f"Campaign {reasons[-1].replace('_', ' ')}"
+    if "new_sector" in reasons:
+        title += f" to {', '.join(new_sectors)}"
+    return title
+
+
+async def _stored(ctx: Context, indicator: Indicator) -> sa.RowMapping | None:
+    """The campaign this indicator belonged to before, if any (it is not active: active ones
+    are in the state)."""
+    query = sa.select(campaigns).join(
+        campaign_indicators, campaign_indicators.c.campaign_id == campaigns.c.id
+    )
+    query = query.where(
+        campaign_indicators.c.indicator_type == indicator[0],
+        campaign_indicators.c.indicator_value == indicator[1],
+    )
+    return (await ctx.conn.execute(query)).mappings().first()
+
+
+async def _joinable(ctx: Context, indicator: Indicator, at: datetime) -> Campaign | None:
+    """The active campaign whose indicators at least `join_min_orgs` of this indicator's
+    organizations reported in the same incident reports as this one, among the reports
+    correlated so far (so a replay decides the same). The most shared organizations win,
+    then the oldest campaign."""
+    if not ctx.state.campaigns:
+        return None
+    this, other = indicators.alias("this"), indicators.alias("other")
+    query = (
+        sa.select(campaign_indicators.c.campaign_id, this.c.org_id)
+        .distinct()
+        .select_from(
+            this.join(
+                other, sa.and_(other.c.incident_id == this.c.incident_id, other.c.id != this.c.id)
+            )
+            .join(
+                campaign_indicators,
+                sa.and_(
+                    campaign_indicators.c.indicator_type == other.c.type,
+                    campaign_indicators.c.indicator_value == other.c.value,
+                ),
+            )
+            .join(reports, reports.c.id == this.c.incident_id)
+        )
+        .where(
+            this.c.type == indicator[0],
+            this.c.value == indicator[1],
+            this.c.detected_at > _since(ctx, at),
+            campaign_indicators.c.campaign_id.in_(sorted(ctx.state.campaigns)),
+            sa.tuple_(reports.c.xact, reports.c.id) <= sa.tuple_(*ctx.position),
+        )
+    )
+    shared = Counter(row.campaign_id for row in await ctx.conn.execute(query))
+    eligible = [
+        (-count, campaign_id)
+        for campaign_id, count in shared.items()
+        if count >= ctx.scoring.campaign.join_min_orgs
+    ]
+    return ctx.state.campaigns[min(eligible)[1]] if eligible else None
+
+
 async def _open(
-    ctx: Context, kind: str, value: str, seen: list[Sighting], at: datetime
+    ctx: Context, indicator: Indicator, stored: sa.RowMapping | None, at: datetime
 ) -> Campaign:
     """The campaign of this indicator: its row again if it ran before (ids stay stable for the
-    warnings that name it), else a new one."""
-    existing = (
+    warnings that name it, and its other indicators come back with it), else a new one."""
+    if stored is not None:
+        campaign = await load_campaign(ctx.conn, stored, since=_since(ctx, at))
+        campaign.announced = None
+        return campaign
+    kind, value = indicator
+    new_id = (
         await ctx.conn.execute(
-            sa.select(campaigns.c.id).where(
-                campaigns.c.indicator_type == kind, campaigns.c.indicator_value == value
+            campaigns.insert()
+            .values(
+                indicator_type=kind, indicator_value=value, announced=None, active=True,
+                org_count=0, sectors=[], max_severity=0.0, level="none", first_seen=at,
+                last_seen=at, updated_at=at, pace=FAST, last_fast_at=None,
             )
+            .returning(campaigns.c.id)
         )
-    ).scalar()
-    if existing is None:
-        facts = summarize_sightings(kind, value, seen, at, cfg=ctx.scoring)
-        assert facts is not None
-        existing = (
-            await ctx.conn.execute(
-                campaigns.insert()
-                .values(
-                    indicator_type=kind, indicator_value=value, announced=None, active=True,
-                    org_count=facts.org_count, sectors=list(facts.sectors),
-                    max_severity=facts.max_severity, level="none",
-                    first_seen=facts.first_seen, last_seen=facts.last_seen, updated_at=at,
-                )
-                .returning(campaigns.c.id)
-            )
-        ).scalar_one()  # fmt: skip
-    campaign = Campaign(existing, kind, value, seen, None)
-    ctx.state.campaigns[(kind, value)] = campaign
-    return campaign
+    ).scalar_one()  # fmt: skip
+    return Campaign(new_id, [indicator], {}, None)
 
 
-async def store(ctx: Context, campaign: Campaign, at: datetime) -> None:
-    facts = campaign.summarize(at, cfg=ctx.scoring)
+async def store(
+    ctx: Context, campaign: Campaign, at: datetime, facts: CampaignFacts | None
+) -> None:
     active = facts is not None and campaign.announced is not None
     values: dict[str, Any] = {
         "announced": campaign.announced.to_json() if campaign.announced else None,
         "active": active,
         "updated_at": at,
+        "last_fast_at": campaign.last_fast_at,
     }
     if facts is not None:
         values |= {
@@ -119,6 +229,7 @@ async def store(ctx: Context, campaign: Campaign, at: datetime) -> None:
             "level": campaign_level(facts, cfg=ctx.scoring).label,
             "first_seen": facts.first_seen,
             "last_seen": facts.last_seen,
+            "pace": facts.pace,
         }
     await ctx.conn.execute(campaigns.update().where(campaigns.c.id == campaign.id).values(values))
 
@@ -126,8 +237,8 @@ async def store(ctx: Context, campaign: Campaign, at: datetime) -> None:
 async def floors(
     ctx: Context, at: datetime, sectors: Iterable[str], *, expire: bool
 ) -> dict[str, list[Floor]]:
-    """The campaign floors of `sectors`. With `expire`, campaigns whose sightings have all left
-    the window end here, so a later return is announced as new."""
+    """The campaign floors of `sectors`. With `expire`, campaigns that no window sees any more
+    end here, so a later return is announced as new."""
     wanted = set(sectors)
     found: dict[str, list[Floor]] = {}
     for campaign in list(ctx.state.campaigns.values()):
@@ -144,22 +255,19 @@ async def floors(
 
 
 async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bool) -> bool:
-    """Summarize the campaign again (a sighting may have left the window) and build its floor
-    for each sector it touches, good until its oldest sighting inside the window leaves it.
-    False when it is no campaign any more; with `expire`, it ends."""
+    """Summarize the campaign again (a sighting may have left a window) and build its floor for
+    each sector it touches, good until the next sighting leaves a window. False when it is no
+    campaign any more; with `expire`, it ends."""
     facts = campaign.summarize(at, cfg=ctx.scoring)
     campaign.facts, campaign.floors = None, {}
-    if facts is None or facts.org_count < ctx.scoring.campaign.min_orgs:
+    if facts is None:
         if expire:
             campaign.announced = None
-            await store(ctx, campaign, at)
-            del ctx.state.campaigns[(campaign.kind, campaign.value)]
+            await store(ctx, campaign, at, None)
+            ctx.state.forget(campaign)
         return False
-    window = timedelta(hours=ctx.scoring.campaign.window_hours)
     campaign.facts, campaign.sectors = facts, facts.sectors
-    campaign.facts_until = (
-        min(s.detected_at for s in campaign.sightings if at - s.detected_at < window) + window
-    )
+    campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
     for sector in facts.sectors:
         floor = campaign_floor(facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
         if floor is not None:

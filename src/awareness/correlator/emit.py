@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import warnings
 from awareness.eventlog.writer import EventWriter
-from awareness.scoring import SectorOutcome
+from awareness.scoring import (
+    Risk,
+    SectorOutcome,
+    SectorsConfig,
+    dependency_evidence,
+    dependency_title,
+)
 from awareness.views.sectors import level_change
 from awareness.views.warnings import warning_view
 
@@ -30,6 +36,8 @@ async def emit_warning(
     at: datetime,
     target_orgs: Iterable[str] | None = None,
     campaign_id: int | None = None,
+    pace: str | None = None,
+    indicators: list[dict[str, str]] | None = None,
 ) -> int:
     targets = sorted(set(target_orgs)) if target_orgs is not None else None
     row: dict[str, Any] = {
@@ -41,6 +49,8 @@ async def emit_warning(
         "evidence": evidence,
         "target_orgs": targets,
         "campaign_id": campaign_id,
+        "pace": pace,
+        "indicators": indicators,
         "created_at": at,
         "acknowledged_at": None,
         "acknowledged_by": None,
@@ -63,7 +73,12 @@ async def emit_warning(
 
 
 async def emit_level_change(
-    conn: AsyncConnection, writer: EventWriter, outcome: SectorOutcome, *, at: datetime
+    conn: AsyncConnection,
+    writer: EventWriter,
+    outcome: SectorOutcome,
+    *,
+    at: datetime,
+    dependency_risk: Sequence[Risk],
 ) -> None:
     """A `sector_level` event for every change; an escalation also raises a warning."""
     level = outcome.state.level.label
@@ -80,6 +95,7 @@ async def emit_level_change(
             score=outcome.score,
             at=at,
             evidence=outcome.evidence,
+            dependency_risk=[risk.to_json() for risk in dependency_risk],
         ),
         at=at,
     )
@@ -95,6 +111,32 @@ async def emit_level_change(
             evidence=outcome.evidence,
             at=at,
         )
+
+
+async def emit_dependency(
+    conn: AsyncConnection,
+    writer: EventWriter,
+    outcome: SectorOutcome,
+    *,
+    at: datetime,
+    sectors: SectorsConfig,
+) -> None:
+    """One warning to the supervisors and responders of the sectors that depend on this one
+    (and of this one): it rose to a level that puts them at risk."""
+    level = outcome.state.level
+    await emit_warning(
+        conn,
+        writer,
+        kind="dependency",
+        sector=outcome.sector,
+        sectors=sorted(sectors.dependents_of(outcome.sector)),
+        level=level.label,
+        title=dependency_title(outcome.sector, level, sectors=sectors),
+        evidence=dependency_evidence(
+            outcome.sector, level, upstream_evidence=outcome.evidence, sectors=sectors
+        ),
+        at=at,
+    )
 
 
 def _reason(outcome: SectorOutcome) -> str:

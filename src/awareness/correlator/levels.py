@@ -1,5 +1,6 @@
 """Sector levels in a step: gather each sector's score, incident floors and campaign floors at
-the instant, let `scoring.assess_sectors` judge, and record every level that changed."""
+the instant, let `scoring.assess_sectors` judge, record every level that changed, and announce
+a rise that puts dependent sectors at risk."""
 
 from __future__ import annotations
 
@@ -7,38 +8,28 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from awareness.correlator import campaigns
-from awareness.correlator.emit import emit_level_change
+from awareness.correlator.emit import emit_dependency, emit_level_change
 from awareness.correlator.state import Context
-from awareness.scoring import Floor, SectorInput, assess_sectors, incident_floors, own_level
+from awareness.scoring import (
+    Floor,
+    SectorInput,
+    assess_sectors,
+    dependency_announcement,
+    dependency_risk,
+    incident_floors,
+)
 
 
 async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None) -> None:
     """Re-assess sectors at `at` (a report's time or a tick): all of them, or `only` those a
-    report touched plus the dependents of any whose own level moved. Untouched sectors can
-    only fall, with time, and ticks assess them all; so a report's cost does not grow with the
-    number of sectors or campaigns. Campaigns whose sightings have left the window end on a
-    tick, so a later return is announced as new."""
+    report touched. A sector's level rests on its own reports, so untouched sectors can only
+    fall, with time, and ticks assess them all; a report's cost does not grow with the number
+    of sectors or campaigns. Campaigns that no window sees any more end on a tick, so a later
+    return is announced as new."""
     records = ctx.state.sectors
     wanted = set(records) if only is None else set(only) & set(records)
     floors = await campaigns.floors(ctx, at, wanted, expire=only is None)
     inputs = {sector: _input(ctx, sector, at, floors) for sector in wanted}
-    own = {sector: record.own for sector, record in records.items()}
-    moved = set()
-    for sector, given in inputs.items():
-        own[sector] = own_level(given.score, given.floors, cfg=ctx.scoring)
-        if own[sector] != records[sector].own:
-            moved.add(sector)
-    followers = {
-        dependent
-        for provider in moved
-        for dependent in ctx.sectors.dependents_of(provider)
-        if dependent not in inputs and dependent in records
-    }
-    if followers:
-        floors |= await campaigns.floors(ctx, at, followers, expire=False)
-        for sector in followers:
-            given = inputs[sector] = _input(ctx, sector, at, floors)
-            own[sector] = own_level(given.score, given.floors, cfg=ctx.scoring)
     outcomes = assess_sectors(
         inputs,
         {sector: records[sector].level for sector in inputs},
@@ -46,17 +37,25 @@ async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None
         sectors=ctx.sectors,
         cfg=ctx.scoring,
         only=sorted(inputs),
-        own_levels=own,
     )
-    for sector, outcome in outcomes.items():
-        record = records[sector]
+    for outcome in outcomes.values():
+        record = records[outcome.sector]
         record.level = outcome.state
-        record.own = outcome.own
         record.score_value = outcome.score
         record.evidence = outcome.evidence
         record.evaluated_at = at
-        if outcome.changed:
-            await emit_level_change(ctx.conn, ctx.writer, outcome, at=at)
+    levels = {sector: record.level.level for sector, record in records.items()}
+    for sector, outcome in outcomes.items():
+        if not outcome.changed:
+            continue
+        risk = dependency_risk(sector, levels, sectors=ctx.sectors, cfg=ctx.scoring)
+        await emit_level_change(ctx.conn, ctx.writer, outcome, at=at, dependency_risk=risk)
+        record = records[sector]
+        announce, record.dependency_announced = dependency_announcement(
+            record.dependency_announced, outcome.state.level, cfg=ctx.scoring
+        )
+        if announce and ctx.sectors.dependents_of(sector):
+            await emit_dependency(ctx.conn, ctx.writer, outcome, at=at, sectors=ctx.sectors)
 
 
 def _input(

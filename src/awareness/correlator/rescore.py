@@ -26,6 +26,7 @@ from awareness.db.tables import (
     api_keys,
     asset_reports,
     assets,
+    campaign_indicators,
     campaigns,
     correlator_state,
     events,
@@ -34,6 +35,7 @@ from awareness.db.tables import (
     incident_assets,
     incident_scores,
     incidents,
+    indicator_orgs,
     indicators,
     inventory,
     inventory_cves,
@@ -55,6 +57,7 @@ SOURCE_TABLES = (
 )  # fmt: skip
 STATE_TABLES = (
     sector_states, incident_scores, inventory, inventory_cves, exposure_sources, exposure_notices,
+    indicator_orgs,
 )  # fmt: skip
 CHUNK = 2000
 Progress = Callable[[str], None]
@@ -69,6 +72,8 @@ class Comparison:
     changes_only_rebuilt: list[tuple[str, str, str]] = field(default_factory=list)
     warnings_only_live: list[tuple[str, ...]] = field(default_factory=list)
     warnings_only_rebuilt: list[tuple[str, ...]] = field(default_factory=list)
+    # What the history costs in attention: (sector, kind) -> (live, rebuilt) warnings.
+    attention: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     reports: int = 0
 
     @property
@@ -83,7 +88,8 @@ class Comparison:
 
     def lines(self) -> list[str]:
         if self.identical:
-            return [f"{self.reports} reports replayed: same levels, level changes and warnings"]
+            out = [f"{self.reports} reports replayed: same levels, level changes and warnings"]
+            return out + self.attention_lines()
         out = [f"{self.reports} reports replayed; differences (live -> rebuilt):"]
         for sector, (live, rebuilt) in sorted(self.levels.items()):
             out.append(f"  {sector}: level now {live} -> {rebuilt}")
@@ -95,6 +101,22 @@ class Comparison:
                              ("only rebuilt", self.warnings_only_rebuilt)):  # fmt: skip
             for kind, sector, level, at, title in items:
                 out.append(f"  {sector}: {kind} warning {level} at {at} ({label}): {title}")
+        return out + self.attention_lines()
+
+    def attention_lines(self) -> list[str]:
+        """Warnings per sector and kind, live and rebuilt: what a calibration costs readers."""
+        if not self.attention:
+            return ["no warnings in the history"]
+        out = ["warnings per sector and kind (live -> rebuilt):"]
+        width = max(len(sector) for sector, _ in self.attention)
+        for (sector, kind), (live, rebuilt) in sorted(self.attention.items()):
+            out.append(f"  {sector:<{width}}  {kind:<12} {live:>6} -> {rebuilt}")
+        live = sum(count for count, _ in self.attention.values())
+        rebuilt = sum(count for _, count in self.attention.values())
+        per = f" ({live / self.reports:.2f} -> {rebuilt / self.reports:.2f} per report)"
+        out.append(
+            f"  {'total':<{width}}  {'':<12} {live:>6} -> {rebuilt}" + per * bool(self.reports)
+        )
         return out
 
 
@@ -189,7 +211,19 @@ async def compare(live: Database, rebuilt: Database) -> Comparison:
         live_warnings, new_warnings = await _warnings(a), await _warnings(b)
         result.warnings_only_live = sorted((live_warnings - new_warnings).elements())
         result.warnings_only_rebuilt = sorted((new_warnings - live_warnings).elements())
+        live_counts, new_counts = await _attention(a), await _attention(b)
+        result.attention = {
+            key: (live_counts.get(key, 0), new_counts.get(key, 0))
+            for key in set(live_counts) | set(new_counts)
+        }
     return result
+
+
+async def _attention(conn: AsyncConnection) -> dict[tuple[str, str], int]:
+    query = sa.select(warnings.c.sector, warnings.c.kind, sa.func.count()).group_by(
+        warnings.c.sector, warnings.c.kind
+    )
+    return {(sector, kind): count for sector, kind, count in await conn.execute(query)}
 
 
 async def _level_changes(conn: AsyncConnection) -> Counter[tuple[str, str, str]]:
@@ -235,6 +269,9 @@ async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime
             rebuilt_campaigns = [
                 dict(r) for r in (await src.execute(sa.select(campaigns))).mappings()
             ]
+            members = [
+                dict(r) for r in (await src.execute(sa.select(campaign_indicators))).mappings()
+            ]
         async with leadership.transaction() as conn:
             await load_cursor(conn, lock=True)
             before = dict(
@@ -249,7 +286,7 @@ async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime
             await conn.execute(correlator_state.delete())
             if cursor is not None:
                 await conn.execute(correlator_state.insert().values(dict(cursor)))
-            await _merge_campaigns(conn, rebuilt_campaigns, now=now)
+            await _merge_campaigns(conn, rebuilt_campaigns, members, now=now)
             writer = EventWriter(conn)
             changed = []
             for row in state["sector_states"]:
@@ -268,27 +305,36 @@ async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime
 
 
 async def _merge_campaigns(
-    conn: AsyncConnection, rows: list[dict[str, Any]], *, now: datetime
+    conn: AsyncConnection,
+    rows: list[dict[str, Any]],
+    members: list[dict[str, Any]],
+    *,
+    now: datetime,
 ) -> None:
-    """Campaign ids are referenced by warnings, so rows are updated in place, never replaced."""
+    """Campaign ids are referenced by warnings, so rows are updated in place, never replaced:
+    a campaign is the same one when the same indicator opened it. Every indicator then belongs
+    to the campaign the rebuild put it in."""
     seen = set()
+    live_ids: dict[int, int] = {}
     state_columns = ("announced", "active", "org_count", "sectors", "max_severity", "level",
-                     "first_seen", "last_seen", "updated_at")  # fmt: skip
+                     "first_seen", "last_seen", "updated_at", "pace", "last_fast_at")  # fmt: skip
     for row in rows:
         key = (row["indicator_type"], row["indicator_value"])
         seen.add(key)
         values = {c: row[c] for c in state_columns}
-        updated = await conn.execute(
-            campaigns.update()
-            .where(campaigns.c.indicator_type == key[0], campaigns.c.indicator_value == key[1])
-            .values(values)
-        )
-        if not updated.rowcount:
-            await conn.execute(
-                campaigns.insert().values(
-                    values | {"indicator_type": key[0], "indicator_value": key[1]}
+        match = sa.and_(campaigns.c.indicator_type == key[0], campaigns.c.indicator_value == key[1])
+        live_id = (await conn.execute(sa.select(campaigns.c.id).where(match))).scalar()
+        if live_id is None:
+            live_id = (
+                await conn.execute(
+                    campaigns.insert()
+                    .values(values | {"indicator_type": key[0], "indicator_value": key[1]})
+                    .returning(campaigns.c.id)
                 )
-            )
+            ).scalar_one()
+        else:
+            await conn.execute(campaigns.update().where(campaigns.c.id == live_id).values(values))
+        live_ids[row["id"]] = live_id
     for existing in (
         await conn.execute(
             sa.select(campaigns.c.id, campaigns.c.indicator_type, campaigns.c.indicator_value)
@@ -300,6 +346,10 @@ async def _merge_campaigns(
                 .where(campaigns.c.id == existing.id)
                 .values(active=False, announced=None, updated_at=now)
             )
+    await conn.execute(campaign_indicators.delete())
+    rows_in = [member | {"campaign_id": live_ids[member["campaign_id"]]} for member in members]
+    for start in range(0, len(rows_in), CHUNK):
+        await conn.execute(campaign_indicators.insert(), rows_in[start : start + CHUNK])
 
 
 def scratch_directory() -> tempfile.TemporaryDirectory[str]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.correlator.sightings import as_sightings, reporters
 from awareness.db.tables import (
+    campaign_indicators,
     campaigns,
     correlator_state,
     incident_scores,
@@ -36,8 +37,9 @@ from awareness.scoring import (
     SectorScore,
     Sighting,
     announced_from_json,
-    summarize_sightings,
+    campaign_facts,
 )
+from awareness.scoring.campaigns import Indicator
 
 log = logging.getLogger(__name__)
 
@@ -60,30 +62,35 @@ class SectorRecord:
     score_value: float = 0.0
     evidence: dict[str, Any] = field(default_factory=dict)
     evaluated_at: datetime | None = None
-    # The level its own score and floors give it, as of its last assessment: what dependent
-    # sectors read between two assessments.
-    own: Level = Level.NONE
+    # The highest level announced to its dependents since it was last below the risk level.
+    dependency_announced: Level = Level.NONE
 
 
 @dataclass
 class Campaign:
-    """A campaign in progress, with its sightings inside the window (bounded by activity)."""
+    """A campaign in progress: its indicators (the first opened it) and, per indicator, the
+    sightings inside the widest window (bounded by activity, not history)."""
 
     id: int
-    kind: str
-    value: str
-    sightings: list[Sighting]
+    indicators: list[Indicator]
+    sightings: dict[Indicator, list[Sighting]]
     announced: Announced | None
+    last_fast_at: datetime | None = None
     sectors: tuple[str, ...] = ()
-    # What the window shows, good until its oldest sighting leaves the window: campaign facts
-    # change only then or with a new sighting, so evaluations in between reuse them and the
-    # floors built from them, per sector.
+    # What the windows show, good until a sighting leaves one: campaign facts change only
+    # then or with a new sighting, so evaluations in between reuse them and the floors built
+    # from them, per sector.
     facts: CampaignFacts | None = None
     facts_until: datetime | None = None
     floors: dict[str, Floor] = field(default_factory=dict)
 
+    def all_sightings(self) -> list[Sighting]:
+        return [s for found in self.sightings.values() for s in found]
+
     def summarize(self, at: datetime, *, cfg: ScoringConfig) -> CampaignFacts | None:
-        return summarize_sightings(self.kind, self.value, self.sightings, at, cfg=cfg)
+        return campaign_facts(
+            self.indicators, self.all_sightings(), at, cfg=cfg, last_fast_at=self.last_fast_at
+        )
 
 
 @dataclass
@@ -92,10 +99,23 @@ class CorrelationState:
     sectors: dict[str, SectorRecord]
     # Registration times per sector, sorted: breadth floors count organizations known at `at`.
     org_times: dict[str, list[datetime]]
-    campaigns: dict[tuple[str, str], Campaign]
+    # Active campaigns by id, and the campaign of each of their indicators.
+    campaigns: dict[int, Campaign]
+    by_indicator: dict[Indicator, int] = field(default_factory=dict)
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
+
+    def track(self, campaign: Campaign) -> None:
+        self.campaigns[campaign.id] = campaign
+        for indicator in campaign.indicators:
+            self.by_indicator[indicator] = campaign.id
+
+    def forget(self, campaign: Campaign) -> None:
+        self.campaigns.pop(campaign.id, None)
+        for indicator in campaign.indicators:
+            if self.by_indicator.get(indicator) == campaign.id:
+                del self.by_indicator[indicator]
 
 
 @dataclass
@@ -107,6 +127,8 @@ class Context:
     state: CorrelationState
     scoring: ScoringConfig
     sectors: SectorsConfig
+    # The report being correlated, by its place in the log: what "reported so far" means.
+    position: tuple[int, int] = (-1, 0)
 
 
 async def load_cursor(conn: AsyncConnection, *, lock: bool) -> Cursor:
@@ -163,7 +185,7 @@ async def load_state(
             row["score"],
             row["evidence"],
             row["evaluated_at"],
-            Level.parse(row["own_level"]),
+            Level.parse(row["dependency_announced"]),
         )
     if stale_windows:
         await _rebuild_windows(conn, records, stale_windows, scoring=scoring, at=at)
@@ -173,16 +195,31 @@ async def load_state(
     for org in await conn.execute(query.order_by(organizations.c.created_at)):
         org_times.setdefault(org.sector, []).append(org.created_at)
 
-    active: dict[tuple[str, str], Campaign] = {}
-    since = at - timedelta(hours=scoring.campaign.window_hours)
+    since = at - timedelta(hours=scoring.campaign.widest_hours)
+    state = CorrelationState(cursor, records, org_times, {})
     for row in (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings():
-        found = await reporters(conn, row["indicator_type"], row["indicator_value"], since=since)
-        seen = as_sightings(found.values(), since=since)
-        active[(row["indicator_type"], row["indicator_value"])] = Campaign(
-            row["id"], row["indicator_type"], row["indicator_value"], seen,
-            announced_from_json(row["announced"]), tuple(row["sectors"]),
-        )  # fmt: skip
-    return CorrelationState(cursor, records, org_times, active)
+        state.track(await load_campaign(conn, row, since=since))
+    return state
+
+
+async def load_campaign(conn: AsyncConnection, row: sa.RowMapping, *, since: datetime) -> Campaign:
+    """A stored campaign with the recent sightings of each of its indicators."""
+    query = (
+        sa.select(campaign_indicators.c.indicator_type, campaign_indicators.c.indicator_value)
+        .where(campaign_indicators.c.campaign_id == row["id"])
+        .order_by(campaign_indicators.c.joined_at)
+    )
+    founder = (row["indicator_type"], row["indicator_value"])
+    listed = [(kind, value) for kind, value in (await conn.execute(query)).all()]
+    indicators = [founder, *(i for i in listed if i != founder)]
+    seen = {}
+    for kind, value in indicators:
+        found = await reporters(conn, kind, value, since=since)
+        seen[(kind, value)] = as_sightings(found.values(), since=since)
+    return Campaign(
+        row["id"], indicators, seen, announced_from_json(row["announced"]), row["last_fast_at"],
+        tuple(row["sectors"]),
+    )  # fmt: skip
 
 
 async def _rebuild_windows(
@@ -220,7 +257,7 @@ async def save_sectors(conn: AsyncConnection, state: CorrelationState) -> None:
             "window_state": record.window.to_json(),
             "level_state": record.level.to_json(),
             "level": record.level.level.label,
-            "own_level": record.own.label,
+            "dependency_announced": record.dependency_announced.label,
             "score": record.score_value,
             "evidence": record.evidence,
             "evaluated_at": record.evaluated_at or record.level.since,

@@ -46,9 +46,7 @@ async def incident(
     sighting = Sighting(
         report["id"], report["org_id"], report["sector"], severity, report["detected_at"]
     )
-    touched = {report["sector"]}
-    for kind, value in indicators:
-        touched |= await campaigns.record_sighting(ctx, kind, value, sighting, at)
+    touched = {report["sector"]} | await campaigns.record_sightings(ctx, indicators, sighting, at)
     for match in exposure.incident_matches(indicators, products):
         await exposure.warn_from_incident(ctx, sighting, match, at)
     await levels.evaluate(ctx, at, only=touched)

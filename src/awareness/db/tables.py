@@ -98,6 +98,8 @@ indicators = sa.Table(
     sa.Column("type", sa.String(8), nullable=False),
     sa.Column("value", sa.String(2048), nullable=False),
     sa.Column("detected_at", UTCDateTime, nullable=False),
+    # The known-benign list it was on when reported (MISP warninglists), or NULL.
+    sa.Column("benign", sa.String(200)),
     sa.Index("ix_indicators_type_value_detected_at", "type", "value", "detected_at"),
     sa.Index("ix_indicators_detected_at", "detected_at"),
     sa.Index("ix_indicators_incident_id", "incident_id"),
@@ -201,7 +203,8 @@ sector_states = sa.Table(
     sa.Column("window_state", JSONValue, nullable=False),
     sa.Column("level_state", JSONValue, nullable=False),
     sa.Column("level", sa.String(8), nullable=False),
-    sa.Column("own_level", sa.String(8), nullable=False),
+    # The highest level announced to its dependents since it was last below the risk level.
+    sa.Column("dependency_announced", sa.String(8), nullable=False, server_default="none"),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("evidence", JSONValue, nullable=False),
     sa.Column("evaluated_at", UTCDateTime, nullable=False),
@@ -225,6 +228,7 @@ campaigns = sa.Table(
     "campaigns",
     metadata,
     sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    # The indicator that opened it; campaign_indicators lists every one.
     sa.Column("indicator_type", sa.String(8), nullable=False),
     sa.Column("indicator_value", sa.String(2048), nullable=False),
     # What has been announced (organization count, sectors); NULL once the campaign is over.
@@ -237,8 +241,24 @@ campaigns = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # fast or slow (docs/scoring.md section 4), and when the fast window last saw it: a
+    # campaign that was fast ends with that window instead of lingering as a slow one.
+    sa.Column("pace", sa.String(4), nullable=False, server_default="fast"),
+    sa.Column("last_fast_at", UTCDateTime),
     sa.UniqueConstraint("indicator_type", "indicator_value"),
     sa.Index("ix_campaigns_active", "active"),
+)
+
+# Which campaign each indicator belongs to: the one it opened, or the one it joined because
+# organizations reported it in the same incidents as that campaign's indicators.
+campaign_indicators = sa.Table(
+    "campaign_indicators",
+    metadata,
+    sa.Column("indicator_type", sa.String(8), primary_key=True),
+    sa.Column("indicator_value", sa.String(2048), primary_key=True),
+    sa.Column("campaign_id", sa.BigInteger, sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("joined_at", UTCDateTime, nullable=False),
+    sa.Index("ix_campaign_indicators_campaign_id", "campaign_id"),
 )
 
 # Per indicator and organization: when it reported the indicator and its strongest recent
@@ -322,6 +342,9 @@ warnings = sa.Table(
     # Exposure warnings: the organizations it is addressed to. NULL: everyone in scope.
     sa.Column("target_orgs", JSONValue),
     sa.Column("campaign_id", sa.BigInteger, sa.ForeignKey("campaigns.id")),
+    # Campaign warnings: fast or slow, and the campaign's indicators when it was raised.
+    sa.Column("pace", sa.String(4)),
+    sa.Column("indicators", JSONValue),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("acknowledged_at", UTCDateTime),
     sa.Column("acknowledged_by", sa.String(200)),

@@ -38,7 +38,7 @@ ORG, KEY_ID, NOW, REQUEST_ID, SECTOR = (_param(i) for i in range(1, 6))
 MARK_ORD, MARK_TYPE, MARK_VALUE, LINK_ORD, LINK_ASSET, LINK_PRODUCT = (
     _param(i) for i in range(6, 12)
 )
-IDEM_KEY, IDEM_HASH, BATCH, RECEIVED_TEXT = (_param(i) for i in range(12, 16))
+IDEM_KEY, IDEM_HASH, BATCH, RECEIVED_TEXT, MARK_BENIGN = (_param(i) for i in range(12, 17))
 
 # Ids are drawn in the order of the items (the CTE is computed once: nextval is volatile), so
 # they are the request's order, and indicators are inserted in the order they were given (a
@@ -58,10 +58,11 @@ stored AS (
     SELECT id, {ORG}, {SECTOR}, {NOW}, {", ".join(_COLUMNS)} FROM items
 ),
 marked AS (
-    INSERT INTO indicators (incident_id, org_id, sector, type, value, detected_at)
-    SELECT items.id, {ORG}, {SECTOR}, x.type, x.value, items.detected_at
-    FROM unnest({MARK_ORD}::int[], {MARK_TYPE}::text[], {MARK_VALUE}::text[])
-        WITH ORDINALITY AS x(ord, type, value, n)
+    INSERT INTO indicators (incident_id, org_id, sector, type, value, detected_at, benign)
+    SELECT items.id, {ORG}, {SECTOR}, x.type, x.value, items.detected_at, x.benign
+    FROM unnest({MARK_ORD}::int[], {MARK_TYPE}::text[], {MARK_VALUE}::text[],
+                {MARK_BENIGN}::text[])
+        WITH ORDINALITY AS x(ord, type, value, benign, n)
     JOIN items USING (ord)
     ORDER BY x.n
 ),
@@ -102,7 +103,7 @@ async def append_incidents(
     answering as `store.incident_created` does. Raises asyncpg.UniqueViolationError when
     another request with the key got there first."""
     columns: list[list[Any]] = [[row.incident[name] for row in rows] for name in _COLUMNS]
-    marks = [(i, kind, value) for i, row in enumerate(rows) for kind, value in row.indicators]
+    marks = [(i, *mark) for i, row in enumerate(rows) for mark in row.indicators]
     links = [(i, a.pk, a.product_key) for i, row in enumerate(rows) for a in row.links]
     records = await conn.fetch(
         _SQL,
@@ -123,5 +124,6 @@ async def append_incidents(
         remember.request_hash if remember else None,
         batch,
         time_to_json(now),
+        [m[3] for m in marks],
     )
     return [record["id"] for record in records]

@@ -27,6 +27,7 @@ from awareness.db.tables import (
 from awareness.errors import FieldError, ValidationFailed
 from awareness.ingest import idempotency, pg_append
 from awareness.ingest.schemas import AssetIn, IncidentBatchCreated, IncidentCreated, IncidentIn
+from awareness.scoring.benign import KnownBenign
 from awareness.scoring.exposure import product_key
 from awareness.vocabulary import CRITICALITY_ORDER
 
@@ -118,7 +119,8 @@ class IncidentRows:
     """One incident as rows, without its id (drawn when it is written)."""
 
     incident: dict[str, Any]
-    indicators: Sequence[tuple[str, str]]
+    # (type, value, the known-benign list it is on or None)
+    indicators: Sequence[tuple[str, str, str | None]]
     links: list[OwnedAsset]
 
 
@@ -128,6 +130,7 @@ def incident_rows(
     *,
     principal: Principal,
     now: datetime,
+    benign: KnownBenign,
 ) -> list[IncidentRows]:
     rows = []
     for item in items:
@@ -150,8 +153,8 @@ def incident_rows(
             "tlp": item.tlp,
             "reference": item.reference,
         }
-        pairs = [(indicator.type, indicator.value) for indicator in item.indicators]
-        rows.append(IncidentRows(incident, pairs, linked))
+        marks = [(i.type, i.value, benign.match(i.type, i.value)) for i in item.indicators]
+        rows.append(IncidentRows(incident, marks, linked))
     return rows
 
 
@@ -162,12 +165,13 @@ async def append_incidents(
     items: Sequence[IncidentIn],
     now: datetime,
     request_id: str | None,
+    benign: KnownBenign,
     batch_field: str | None = None,
 ) -> list[int]:
     """Append incidents of the caller's organization in the caller's transaction; returns their
     ids in order."""
     owned = await owned_assets(conn, principal=principal, items=items, batch_field=batch_field)
-    rows = incident_rows(items, owned, principal=principal, now=now)
+    rows = incident_rows(items, owned, principal=principal, now=now, benign=benign)
     ids = await _append_reports(
         conn,
         kind="incident",
@@ -187,9 +191,10 @@ async def append_incidents(
             "type": kind,
             "value": value,
             "detected_at": row.incident["detected_at"],
+            "benign": listed,
         }
         for incident_id, row in zip(ids, rows, strict=True)
-        for kind, value in row.indicators
+        for kind, value, listed in row.indicators
     ]
     if indicator_rows:
         await conn.execute(indicators.insert(), indicator_rows)
@@ -222,6 +227,7 @@ async def write_incidents(
     request_id: str | None,
     batch: bool,
     remember: idempotency.Remember | None,
+    benign: KnownBenign,
 ) -> idempotency.Outcome:
     """Append the incidents and `remember` the answer, durably, before returning it."""
     batch_field = "incidents" if batch else None
@@ -229,7 +235,7 @@ async def write_incidents(
         async with database.write() as conn:
             ids = await append_incidents(
                 conn, principal=principal, items=items, now=now, request_id=request_id,
-                batch_field=batch_field,
+                benign=benign, batch_field=batch_field,
             )  # fmt: skip
             outcome = idempotency.Outcome(201, incident_created(ids, batch=batch, now=now))
             if remember is not None:
@@ -245,7 +251,7 @@ async def write_incidents(
         raw = (await conn.get_raw_connection()).driver_connection
         try:
             ids = await pg_append.append_incidents(
-                raw, incident_rows(items, owned, principal=principal, now=now),
+                raw, incident_rows(items, owned, principal=principal, now=now, benign=benign),
                 principal=principal, now=now, request_id=request_id, remember=remember,
                 batch=batch,
             )  # fmt: skip

@@ -17,6 +17,7 @@ from awareness.ingest import idempotency, store
 from awareness.ingest.schemas import AssetBatchIn, AssetIn, IncidentBatchIn, IncidentIn
 from awareness.logs import request_id
 from awareness.metrics import Metrics
+from awareness.scoring.benign import KnownBenign
 from awareness.settings import Settings
 from awareness.signals import Signals
 from awareness.views.assets import AssetWriteResult
@@ -48,8 +49,10 @@ class Ingest:
         clock: Clock,
         signals: Signals,
         metrics: Metrics,
+        benign: KnownBenign,
     ) -> None:
         self._database = database
+        self._benign = benign
         self._retention = timedelta(hours=settings.ingest.idempotency_retention_hours)
         self._clock = clock
         self._signals = signals
@@ -66,6 +69,7 @@ class Ingest:
             return await store.write_incidents(
                 self._database, items, principal=principal, now=now,
                 request_id=request_id.get(), batch=batch, remember=remember,
+                benign=self._benign,
             )  # fmt: skip
 
         return await self._submit(

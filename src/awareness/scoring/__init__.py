@@ -16,15 +16,24 @@ from awareness.scoring.campaigns import (
     Sighting,
     announced_from_json,
     campaign_evidence,
+    campaign_facts,
     campaign_floor,
     campaign_level,
     campaign_title,
     check_milestones,
-    is_campaign,
-    summarize_sightings,
+    facts_until,
+    window_facts,
 )
 from awareness.scoring.config import ScoringConfig, SectorsConfig, Strength
 from awareness.scoring.decay import Contribution, SectorScore, decayed
+from awareness.scoring.dependency import (
+    Risk,
+    dependency_announcement,
+    dependency_evidence,
+    dependency_risk,
+    dependency_title,
+    dependents_by_strength,
+)
 from awareness.scoring.exposure import (
     exposure_due,
     exposure_evidence,
@@ -32,7 +41,7 @@ from awareness.scoring.exposure import (
     involved_recently,
     product_key,
 )
-from awareness.scoring.floors import Floor, dependency_floors, incident_floors, own_level
+from awareness.scoring.floors import Floor, incident_floors
 from awareness.scoring.indicators import exclusion_reason, may_form_campaign
 from awareness.scoring.levels import Level, LevelState
 from awareness.scoring.severity import (
@@ -52,6 +61,7 @@ __all__ = [
     "LevelState",
     "MilestoneCheck",
     "RecentWindow",
+    "Risk",
     "ScoringConfig",
     "SectorInput",
     "SectorOutcome",
@@ -64,29 +74,33 @@ __all__ = [
     "assess_sectors",
     "band_for_score",
     "campaign_evidence",
+    "campaign_facts",
     "campaign_floor",
     "campaign_level",
     "campaign_title",
     "check_milestones",
     "cross_sector_dependency",
     "decayed",
-    "dependency_floors",
+    "dependency_announcement",
+    "dependency_evidence",
+    "dependency_risk",
+    "dependency_title",
+    "dependents_by_strength",
     "exclusion_reason",
     "exposure_due",
     "exposure_evidence",
     "exposure_level",
+    "facts_until",
     "highest_level",
     "incident_floors",
     "incident_level",
     "incident_severity",
     "involved_recently",
-    "is_campaign",
     "may_deescalate",
     "may_form_campaign",
     "next_level",
-    "own_level",
     "product_key",
     "sector_evidence",
     "severity_components",
-    "summarize_sightings",
+    "window_facts",
 ]

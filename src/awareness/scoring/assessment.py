@@ -1,5 +1,5 @@
-"""One evaluation of sectors at one instant: own levels, dependency floors (one hop), hysteresis
-and the section 9 evidence of each sector's level."""
+"""One evaluation of sectors at one instant: each sector's level from its own score and floors,
+with hysteresis, and the section 9 evidence of that level. Dependencies never enter it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 from awareness.scoring.bands import band_for_score, next_level
 from awareness.scoring.config import ScoringConfig, SectorsConfig
 from awareness.scoring.decay import Contribution
-from awareness.scoring.floors import Floor, dependency_floors, own_level
+from awareness.scoring.floors import Floor
 from awareness.scoring.levels import Level, LevelState
 from awareness.timestamps import require_aware, time_to_json
 
 
 @dataclass(frozen=True, slots=True)
 class SectorInput:
-    """A sector's own facts at the instant: score, non-dependency floors, top contributions."""
+    """A sector's facts at the instant: score, floors that hold, top contributions."""
 
     score: float = 0.0
     floors: tuple[Floor, ...] = ()
@@ -33,8 +33,6 @@ class SectorOutcome:
     previous_level: Level
     floors: tuple[Floor, ...]
     evidence: dict[str, Any]
-    # Its level by its own score and floors, no dependency: what its dependents read.
-    own: Level
 
     @property
     def changed(self) -> bool:
@@ -54,31 +52,14 @@ def assess_sectors(
     sectors: SectorsConfig,
     cfg: ScoringConfig,
     only: Iterable[str] | None = None,
-    own_levels: Mapping[str, Level] | None = None,
 ) -> dict[str, SectorOutcome]:
     """The sectors of `only` (every configured sector by default); a sector missing from
-    `inputs` has score 0 and no floors, one missing from `states` starts at none. Dependency
-    floors read the other sectors' OWN levels at this instant, never their held or
-    dependency-raised levels: computed from `inputs` (none for a sector without one), or, from
-    a caller that re-assesses only the sectors whose inputs changed, `own_levels`: every
-    sector's own level, those of `inputs` computed by `own_level` from them."""
+    `inputs` has score 0 and no floors, one missing from `states` starts at none. Each sector
+    is judged on its own: assessing some sectors never needs the others."""
     at = require_aware(at, "at")
     empty = SectorInput()
-    if own_levels is None:
-        own_levels = {
-            sector: own_level(given.score, given.floors, cfg=cfg)
-            for sector, given in inputs.items()
-        }
     return {
-        sector: assess_sector(
-            sector,
-            inputs.get(sector, empty),
-            own_levels,
-            states.get(sector),
-            at,
-            sectors=sectors,
-            cfg=cfg,
-        )
+        sector: assess_sector(sector, inputs.get(sector, empty), states.get(sector), at, cfg=cfg)
         for sector in (sectors.sectors if only is None else only)
     }
 
@@ -86,30 +67,24 @@ def assess_sectors(
 def assess_sector(
     sector: str,
     given: SectorInput,
-    own_levels: Mapping[str, Level],
     previous: LevelState | None,
     at: datetime,
     *,
-    sectors: SectorsConfig,
     cfg: ScoringConfig,
 ) -> SectorOutcome:
-    """One sector, given every sector's own level (none when absent)."""
-    others = {name: level for name, level in own_levels.items() if name != sector}
-    floors = (*given.floors, *dependency_floors(sector, others, sectors=sectors, cfg=cfg))
     previous = previous or LevelState.initial(at)
-    state = next_level(previous, given.score, floors, at, cfg=cfg)
+    state = next_level(previous, given.score, given.floors, at, cfg=cfg)
     evidence = sector_evidence(
         sector=sector,
         score=given.score,
         level=state.level,
         previous_level=previous.level,
         contributions=given.contributions,
-        floors=floors,
+        floors=given.floors,
         at=at,
         cfg=cfg,
     )
-    own = own_levels.get(sector, Level.NONE)
-    return SectorOutcome(sector, given.score, state, previous.level, floors, evidence, own)
+    return SectorOutcome(sector, given.score, state, previous.level, given.floors, evidence)
 
 
 def sector_evidence(

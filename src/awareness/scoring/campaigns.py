@@ -1,5 +1,6 @@
-"""Campaigns (docs/scoring.md section 4): one eligible indicator reported by enough distinct
-organizations within the window, its announcement milestones, its floor and its evidence."""
+"""Campaigns (docs/scoring.md section 4): the indicators of one intrusion set reported by enough
+distinct organizations within the fast window, or within the slow one; the announcement
+milestones, the floor and the evidence of each."""
 
 from __future__ import annotations
 
@@ -16,11 +17,16 @@ from awareness.timestamps import require_aware, time_to_json
 
 DETECTED = "detected"
 NEW_SECTOR = "new_sector"
+ACCELERATED = "accelerated"
+FAST = "fast"
+SLOW = "slow"
+
+Indicator = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """One incident that reported the indicator."""
+    """One incident that reported an indicator of the campaign."""
 
     incident_id: int
     org_id: str
@@ -31,11 +37,12 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class CampaignFacts:
-    """What the window shows of one indicator. `org_ids` exists only to be counted: nothing
-    that leaves this module (evidence, titles, floors) ever reads it."""
+    """What one window shows of a campaign's indicators. `org_ids` exists only to be counted:
+    nothing that leaves this module (evidence, titles, floors) ever reads it."""
 
-    indicator_type: str
-    indicator_value: str
+    indicators: tuple[Indicator, ...]
+    pace: str
+    window_hours: float
     org_ids: frozenset[str] = field(repr=False)
     sectors: tuple[str, ...]
     max_severity: float
@@ -47,24 +54,25 @@ class CampaignFacts:
         return len(self.org_ids)
 
 
-def summarize_sightings(
-    indicator_type: str,
-    indicator_value: str,
+def window_facts(
+    indicators: Iterable[Indicator],
     sightings: Iterable[Sighting],
     at: datetime,
     *,
-    cfg: ScoringConfig,
+    hours: float,
+    pace: str,
 ) -> CampaignFacts | None:
-    """Facts over the sightings whose `detected_at` lies within `window_hours` before `at`
-    (a few minutes after `at` also count: ingest tolerates that clock skew). None if none do."""
+    """Facts over the sightings whose `detected_at` lies within `hours` before `at` (a few
+    minutes after `at` also count: ingest tolerates that clock skew). None if none do."""
     at = require_aware(at, "at")
-    window = timedelta(hours=cfg.campaign.window_hours)
+    window = timedelta(hours=hours)
     inside = [s for s in sightings if at - require_aware(s.detected_at, "detected_at") < window]
     if not inside:
         return None
     return CampaignFacts(
-        indicator_type=indicator_type,
-        indicator_value=indicator_value,
+        indicators=tuple(indicators),
+        pace=pace,
+        window_hours=hours,
         org_ids=frozenset(s.org_id for s in inside),
         sectors=tuple(sorted({s.sector for s in inside})),
         max_severity=max(s.severity for s in inside),
@@ -73,28 +81,68 @@ def summarize_sightings(
     )
 
 
-def is_campaign(facts: CampaignFacts | None, *, cfg: ScoringConfig) -> bool:
-    """Enough distinct organizations, and an indicator that may form one at all."""
-    return (
-        facts is not None
-        and facts.org_count >= cfg.campaign.min_orgs
-        and may_form_campaign(facts.indicator_type, facts.indicator_value, cfg=cfg)
-    )
+def campaign_facts(
+    indicators: Iterable[Indicator],
+    sightings: Iterable[Sighting],
+    at: datetime,
+    *,
+    cfg: ScoringConfig,
+    last_fast_at: datetime | None = None,
+) -> CampaignFacts | None:
+    """The campaign the sightings of these indicators make at `at`, or None.
+
+    Fast when the fast window holds `min_orgs` organizations. Otherwise slow when the slow
+    window does and the fast window never saw these indicators together within it
+    (`last_fast_at`: the last time a fast campaign of them held): a campaign that was fast
+    simply ends, rather than lingering for weeks as a slow one. The indicators must all be
+    ones that may form a campaign at all."""
+    indicators = tuple(indicators)
+    sightings = list(sightings)
+    rules = cfg.campaign
+    if not indicators or not all(may_form_campaign(t, v, cfg=cfg) for t, v in indicators):
+        return None
+    fast = window_facts(indicators, sightings, at, hours=rules.window_hours, pace=FAST)
+    if fast is not None and fast.org_count >= rules.min_orgs:
+        return fast
+    if not rules.slow_window_days:
+        return None
+    slow_hours = rules.slow_window_days * 24
+    if last_fast_at is not None and at - last_fast_at < timedelta(hours=slow_hours):
+        return None
+    slow = window_facts(indicators, sightings, at, hours=slow_hours, pace=SLOW)
+    return slow if slow is not None and slow.org_count >= rules.min_orgs else None
+
+
+def facts_until(sightings: Iterable[Sighting], at: datetime, *, cfg: ScoringConfig) -> datetime:
+    """Until when the facts at `at` hold without a new sighting: the first moment a sighting
+    leaves either window."""
+    moments = [
+        s.detected_at + timedelta(hours=hours)
+        for hours in {cfg.campaign.window_hours, cfg.campaign.widest_hours}
+        for s in sightings
+        if at - s.detected_at < timedelta(hours=hours)
+    ]
+    return min(moments, default=at)
 
 
 @dataclass(frozen=True, slots=True)
 class Announced:
-    """What has been announced for a campaign: the most organizations and every sector."""
+    """What has been announced for a campaign: the most organizations, every sector, the pace."""
 
     org_count: int
     sectors: tuple[str, ...]
+    pace: str = FAST
 
     def to_json(self) -> dict[str, Any]:
-        return {"org_count": self.org_count, "sectors": list(self.sectors)}
+        return {"org_count": self.org_count, "sectors": list(self.sectors), "pace": self.pace}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Announced:
-        return cls(int(data["org_count"]), tuple(str(s) for s in data["sectors"]))
+        return cls(
+            int(data["org_count"]),
+            tuple(str(s) for s in data["sectors"]),
+            str(data.get("pace", FAST)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +157,19 @@ class MilestoneCheck:
 def check_milestones(
     announced: Announced | None, facts: CampaignFacts | None, *, cfg: ScoringConfig
 ) -> MilestoneCheck:
-    """Compare the window with what was announced. Reasons: `detected` (first reaching
-    `min_orgs`), `new_sector`, `reached_<m>_orgs` for each milestone crossed; all reasons of one
-    observation go into one event. The stored count and sectors only grow, so a count that
-    dips below a milestone and comes back is not announced twice. The caller passes None as
-    `announced` for a campaign it considers over, so a later comeback is `detected` again."""
-    if facts is None or not is_campaign(facts, cfg=cfg):
+    """Compare what the campaign is now with what was announced. Reasons: `detected` (first
+    becoming a campaign), `accelerated` (a slow campaign turned fast), `new_sector`,
+    `reached_<m>_orgs` for each milestone crossed; all reasons of one observation go into one
+    event. The stored count and sectors only grow, so a count that dips below a milestone and
+    comes back is not announced twice. The caller passes None as `announced` for a campaign
+    it considers over, so a later comeback is `detected` again."""
+    if facts is None:
         return MilestoneCheck((), (), announced)
     previous_count = announced.org_count if announced else 0
     previous_sectors = set(announced.sectors) if announced else set()
     reasons: list[str] = [] if announced else [DETECTED]
+    if announced and announced.pace == SLOW and facts.pace == FAST:
+        reasons.append(ACCELERATED)
     new_sectors = tuple(s for s in facts.sectors if s not in previous_sectors)
     if announced and new_sectors:
         reasons.append(NEW_SECTOR)
@@ -130,13 +181,17 @@ def check_milestones(
     state = Announced(
         max(previous_count, facts.org_count),
         tuple(sorted(previous_sectors | set(facts.sectors))),
+        facts.pace,
     )
     return MilestoneCheck(tuple(reasons), new_sectors, state)
 
 
 def campaign_level(facts: CampaignFacts, *, cfg: ScoringConfig) -> Level:
-    """Yellow; orange with an incident at `severe_severity`; red when also wide."""
+    """Slow: `slow_level`, never more on its own. Fast: yellow; orange with an incident at
+    `severe_severity`; red when also wide."""
     rules = cfg.campaign
+    if facts.pace == SLOW:
+        return rules.slow_level
     if facts.max_severity < rules.severe_severity:
         return rules.level
     if facts.org_count >= rules.wide_min_orgs:
@@ -151,8 +206,8 @@ def campaign_floor(
     cfg: ScoringConfig,
     campaign_id: int | None = None,
 ) -> Floor | None:
-    """The floor this campaign imposes on `sector`, if it is a campaign that touches it."""
-    if facts is None or sector not in facts.sectors or not is_campaign(facts, cfg=cfg):
+    """The floor this campaign imposes on `sector`, if it touches it."""
+    if facts is None or sector not in facts.sectors:
         return None
     detail = f"campaign: {campaign_title(facts)}"
     evidence = campaign_evidence(facts, cfg=cfg, campaign_id=campaign_id)
@@ -160,9 +215,12 @@ def campaign_floor(
 
 
 def campaign_title(facts: CampaignFacts) -> str:
+    kind, value = facts.indicators[0]
+    more = len(facts.indicators) - 1
+    named = f"{kind} {value}" + (f" and {more} more indicator{'s' * (more > 1)}" if more else "")
+    over = f" over {facts.window_hours / 24:g} days" if facts.pace == SLOW else ""
     return (
-        f"{facts.indicator_type} {facts.indicator_value} reported by {facts.org_count} "
-        f"organizations in {', '.join(facts.sectors)}"
+        f"{named} reported by {facts.org_count} organizations in {', '.join(facts.sectors)}{over}"
     )
 
 
@@ -173,18 +231,21 @@ def campaign_evidence(
     reasons: Iterable[str] = (),
     campaign_id: int | None = None,
 ) -> dict[str, Any]:
-    """Section 9 evidence: the indicator, the organization COUNT and the sectors. Built field
+    """Section 9 evidence: the indicators, the organization COUNT and the sectors. Built field
     by field from non-identifying facts (no incident ids either: they lead to their org)."""
+    kind, value = facts.indicators[0]
     return {
         "campaign_id": campaign_id,
-        "indicator": {"type": facts.indicator_type, "value": facts.indicator_value},
+        "pace": facts.pace,
+        "indicator": {"type": kind, "value": value},
+        "indicators": [{"type": t, "value": v} for t, v in facts.indicators],
         "organizations": facts.org_count,
         "sectors": list(facts.sectors),
         "max_severity": facts.max_severity,
         "level": campaign_level(facts, cfg=cfg).label,
         "first_seen": time_to_json(facts.first_seen),
         "last_seen": time_to_json(facts.last_seen),
-        "window_hours": cfg.campaign.window_hours,
+        "window_hours": facts.window_hours,
         "reasons": list(reasons),
     }
 

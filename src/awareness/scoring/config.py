@@ -153,19 +153,15 @@ class SeverityConfig(_Section):
 
 
 class DependencyConfig(_Section):
-    """How much a dependency counts in severity, and how far a dependency floor drops."""
+    """How much a dependency counts in severity, and from which level a sector is a risk to
+    the sectors that depend on it (never a floor on their levels: section 3b)."""
 
     strong_weight: Share = 1.0
     moderate_weight: Share = 0.5
-    strong_drop: int = Field(1, ge=0, le=4)
-    moderate_drop: int = Field(2, ge=0, le=4)
-    min_source_level: LevelName = Level.ORANGE
+    risk_level: LevelName = Level.ORANGE
 
     def weight(self, strength: Strength) -> float:
         return self.strong_weight if strength is Strength.STRONG else self.moderate_weight
-
-    def drop(self, strength: Strength) -> int:
-        return self.strong_drop if strength is Strength.STRONG else self.moderate_drop
 
 
 class SectorScoreConfig(_Section):
@@ -231,6 +227,9 @@ class CampaignConfig(_Section):
     severe_level: LevelName = Level.ORANGE
     wide_min_orgs: int = Field(5, ge=2)
     wide_level: LevelName = Level.RED
+    slow_window_days: float = Field(90.0, ge=0, allow_inf_nan=False)
+    slow_level: LevelName = Level.YELLOW
+    join_min_orgs: int = Field(2, ge=1)
     allow_list: tuple[str, ...] = CAMPAIGN_ALLOW_LIST
 
     @model_validator(mode="after")
@@ -240,7 +239,14 @@ class CampaignConfig(_Section):
             raise ValueError("org_milestones must increase strictly and exceed min_orgs")
         if self.wide_min_orgs < self.min_orgs:
             raise ValueError("wide_min_orgs must be at least min_orgs")
+        if self.slow_window_days and self.slow_window_days * 24 <= self.window_hours:
+            raise ValueError("slow_window_days must be longer than window_hours (or 0: off)")
         return self
+
+    @property
+    def widest_hours(self) -> float:
+        """How far back sightings matter: the slow window when on, else the fast one."""
+        return max(self.window_hours, self.slow_window_days * 24)
 
     @field_validator("allow_list")
     @classmethod

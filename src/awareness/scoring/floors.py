@@ -1,15 +1,14 @@
 """Floors (docs/scoring.md section 3): the levels a sector cannot be below whatever its score, each
-a named record that says why it holds. The campaign floor lives with campaigns."""
+a named record that says why it holds. Every floor rests on the sector's own reports; the
+campaign floor lives with campaigns, and dependencies are no floor at all (`scoring.dependency`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from awareness.scoring.bands import band_for_score
-from awareness.scoring.config import ScoringConfig, SectorsConfig
+from awareness.scoring.config import ScoringConfig
 from awareness.scoring.levels import Level
 from awareness.scoring.window import Mark, RecentWindow
 
@@ -18,7 +17,6 @@ SIGNIFICANT = "significant_incident"
 BREADTH = "breadth"
 BREADTH_WIDE = "breadth_wide"
 CAMPAIGN = "campaign"
-DEPENDENCY = "dependency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,45 +82,6 @@ def incident_floors(
             evidence = _marks_evidence(broad, rules.breadth_severity)
             evidence.update(sector_organizations=total, share=len(broad) / total)
             found.append(Floor(rule, level, detail, evidence))
-    return found
-
-
-def own_level(score: float, floors: Iterable[Floor], *, cfg: ScoringConfig) -> Level:
-    """A sector's level from its own score and non-dependency floors: what dependents see,
-    so a dependency floor never propagates a second hop."""
-    levels = [floor.level for floor in floors if floor.rule != DEPENDENCY]
-    return max([band_for_score(score, cfg=cfg), *levels])
-
-
-def dependency_floors(
-    sector: str,
-    own_levels: Mapping[str, Level],
-    *,
-    sectors: SectorsConfig,
-    cfg: ScoringConfig,
-) -> list[Floor]:
-    """One floor per provider at `min_source_level` or above: strong L-1, moderate L-2.
-
-    `own_levels` are the other sectors' `own_level`s at the same instant; a provider missing
-    from it counts as none.
-    """
-    found = []
-    for provider, strength in sorted(sectors.providers_of(sector).items()):
-        provider_level = Level.parse(own_levels.get(provider, Level.NONE))
-        if provider_level < cfg.dependency.min_source_level:
-            continue
-        level = provider_level.lowered(cfg.dependency.drop(strength))
-        if level == Level.NONE:
-            continue
-        detail = (
-            f"{sector} depends {strength.value}ly on {provider}, which is {provider_level.label}"
-        )
-        evidence = {
-            "provider": provider,
-            "strength": strength.value,
-            "provider_level": provider_level.label,
-        }
-        found.append(Floor(DEPENDENCY, level, detail, evidence))
     return found
 
 

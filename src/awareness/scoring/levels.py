@@ -41,10 +41,6 @@ class Level(IntEnum):
         labels = ", ".join(level.label for level in cls)
         raise ValueError(f"unknown level {value!r}: expected one of {labels}")
 
-    def lowered(self, steps: int) -> Level:
-        """This level `steps` lower, stopping at none (dependency floors subtract levels)."""
-        return Level(max(Level.NONE, self - steps))
-
 
 _LABELS = {level: level.name.lower() for level in Level}  # read for every floor of every tick
 

@@ -1,4 +1,4 @@
-"""Campaigns as readers see them: the indicator, how many organizations and which sectors, never
+"""Campaigns as readers see them: their indicators, how many organizations and which sectors, never
 which organizations."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal, Role
-from awareness.db.tables import campaigns, event_sectors, warnings
+from awareness.db.tables import campaign_indicators, campaigns, event_sectors, warnings
 from awareness.timestamps import UtcTime
-from awareness.vocabulary import IndicatorType, LevelName
+from awareness.vocabulary import IndicatorType, LevelName, Pace
 
 
 class CampaignIndicator(BaseModel):
@@ -22,7 +22,11 @@ class CampaignIndicator(BaseModel):
 
 class CampaignView(BaseModel):
     id: int
-    indicator: CampaignIndicator
+    indicator: CampaignIndicator = Field(description="the indicator that opened it")
+    indicators: list[CampaignIndicator] = Field(
+        description="every indicator of its intrusion set, the first one first"
+    )
+    pace: Pace
     organizations: int
     sectors: list[str]
     level: LevelName
@@ -60,18 +64,39 @@ async def list_campaigns(
             .where(warnings.c.campaign_id.is_not(None), event_sectors.c.sector.in_(wanted))
         )
         query = query.where(campaigns.c.id.in_(touched))
-    rows = await conn.execute(query.order_by(campaigns.c.id.desc()).limit(limit))
-    return [
-        CampaignView(
-            id=row["id"],
-            indicator=CampaignIndicator(type=row["indicator_type"], value=row["indicator_value"]),
-            organizations=row["org_count"],
-            sectors=row["sectors"],
-            level=row["level"],
-            max_severity=round(row["max_severity"], 2),
-            first_seen=row["first_seen"],
-            last_seen=row["last_seen"],
-            active=row["active"],
+    rows = (await conn.execute(query.order_by(campaigns.c.id.desc()).limit(limit))).mappings().all()
+    listed: dict[int, list[CampaignIndicator]] = {}
+    if rows:
+        members = (
+            sa.select(campaign_indicators)
+            .where(campaign_indicators.c.campaign_id.in_([row["id"] for row in rows]))
+            .order_by(campaign_indicators.c.joined_at, campaign_indicators.c.indicator_value)
         )
-        for row in rows.mappings()
-    ]
+        for member in (await conn.execute(members)).mappings():
+            listed.setdefault(member["campaign_id"], []).append(
+                CampaignIndicator(type=member["indicator_type"], value=member["indicator_value"])
+            )
+    views = []
+    for row in rows:
+        first = CampaignIndicator(type=row["indicator_type"], value=row["indicator_value"])
+        others = [i for i in listed.get(row["id"], []) if i != first]
+        views.append(_view(row, first, [first, *others]))
+    return views
+
+
+def _view(
+    row: sa.RowMapping, first: CampaignIndicator, indicators: list[CampaignIndicator]
+) -> CampaignView:
+    return CampaignView(
+        id=row["id"],
+        indicator=first,
+        indicators=indicators,
+        pace=row["pace"],
+        organizations=row["org_count"],
+        sectors=row["sectors"],
+        level=row["level"],
+        max_severity=round(row["max_severity"], 2),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        active=row["active"],
+    )

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
@@ -27,6 +27,11 @@ from awareness.vocabulary import (
 class IndicatorView(BaseModel):
     type: IndicatorType
     value: str
+    known_benign: str | None = Field(
+        None,
+        description="the known-benign list (MISP warninglist) it was on when reported: it "
+        "never makes a campaign or an exposure",
+    )
 
 
 class IncidentView(BaseModel):
@@ -76,12 +81,16 @@ async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> li
     ids = [row["id"] for row in rows]
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
     query = (
-        sa.select(indicators.c.incident_id, indicators.c.type, indicators.c.value)
+        sa.select(
+            indicators.c.incident_id, indicators.c.type, indicators.c.value, indicators.c.benign
+        )
         .where(indicators.c.incident_id.in_(ids))
         .order_by(indicators.c.id)
     )
     for indicator in await conn.execute(query):
-        found[indicator.incident_id].append({"type": indicator.type, "value": indicator.value})
+        found[indicator.incident_id].append(
+            {"type": indicator.type, "value": indicator.value, "known_benign": indicator.benign}
+        )
     linked: dict[int, list[str]] = defaultdict(list)
     query = (
         sa.select(incident_assets.c.incident_id, assets.c.asset_id)

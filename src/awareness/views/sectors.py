@@ -5,20 +5,28 @@ it here, the feed sends it as stored)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import events, sector_states
-from awareness.scoring import ScoringConfig, SectorsConfig, SectorScore
+from awareness.scoring import Level, ScoringConfig, SectorsConfig, SectorScore, dependency_risk
 from awareness.timestamps import UtcTime, time_from_json
 from awareness.views.campaigns import CampaignView, list_campaigns
 from awareness.vocabulary import LevelName
 
 TREND_POINTS = 24
 HISTORY = 50
+
+
+class DependencyRisk(BaseModel):
+    """A sector this one depends on, at a level that puts it at risk (SCORING.md 3b)."""
+
+    sector: str
+    level: LevelName
+    strength: Literal["strong", "moderate"]
 
 
 class SectorView(BaseModel):
@@ -28,6 +36,11 @@ class SectorView(BaseModel):
     updated_at: UtcTime | None = Field(description="when it was last evaluated")
     level_since: UtcTime | None = Field(description="when it entered its level")
     trend: list[float] = Field(description=f"its score hourly over {TREND_POINTS} h, oldest first")
+    dependency_risk: list[DependencyRisk] = Field(
+        default_factory=list,
+        description="sectors it depends on at orange or red by their own reports, strongest "
+        "dependency first: impact to expect, never part of its own level",
+    )
 
 
 class LevelChange(BaseModel):
@@ -40,6 +53,7 @@ class LevelChange(BaseModel):
     at: UtcTime
     evidence: dict[str, Any] = Field(default_factory=dict)
     rescore: bool = Field(False, description="appended by `awareness rescore` replacing state")
+    dependency_risk: list[DependencyRisk] = Field(default_factory=list)
 
 
 class LevelHistoryEntry(BaseModel):
@@ -74,10 +88,12 @@ def level_change(
     at: datetime,
     evidence: dict[str, Any],
     rescore: bool = False,
+    dependency_risk: list[dict[str, str]] | None = None,
 ) -> LevelChange:
     return LevelChange.model_validate(
         {"sector": sector, "level": level, "previous_level": previous_level,
-         "score": round(score, 2), "at": at, "evidence": evidence, "rescore": rescore}
+         "score": round(score, 2), "at": at, "evidence": evidence, "rescore": rescore,
+         "dependency_risk": dependency_risk or []}
     )  # fmt: skip
 
 
@@ -86,19 +102,32 @@ async def sector_overview(
 ) -> list[SectorView]:
     """Every configured sector, also those nothing has happened in yet (level none)."""
     rows = {r["sector"]: r for r in (await conn.execute(sa.select(sector_states))).mappings()}
+    levels = {sector: Level.parse(row["level"]) for sector, row in rows.items()}
     return [
-        _sector_view(sector, rows.get(sector), scoring=scoring, now=now)
+        _sector_view(sector, rows.get(sector), levels, sectors=sectors, scoring=scoring, now=now)
         for sector in sectors.sectors
     ]
 
 
 def _sector_view(
-    sector: str, row: sa.RowMapping | None, *, scoring: ScoringConfig, now: datetime
+    sector: str,
+    row: sa.RowMapping | None,
+    levels: dict[str, Level],
+    *,
+    sectors: SectorsConfig,
+    scoring: ScoringConfig,
+    now: datetime,
 ) -> SectorView:
-    """A sector from its stored state (None: nothing has happened in it yet)."""
+    """A sector from its stored state (None: nothing has happened in it yet) and every
+    sector's level, for the risk its dependencies put it at."""
+    risk = [
+        DependencyRisk.model_validate(r.to_json())
+        for r in dependency_risk(sector, levels, sectors=sectors, cfg=scoring)
+    ]
     if row is None:
         return SectorView(sector=sector, level="none", score=0.0, updated_at=None,
-                          level_since=None, trend=[0.0] * TREND_POINTS)  # fmt: skip
+                          level_since=None, trend=[0.0] * TREND_POINTS,
+                          dependency_risk=risk)  # fmt: skip
     score = SectorScore.from_json(row["score_state"], cfg=scoring)
     since = row["level_state"].get("since")
     start = now - timedelta(hours=TREND_POINTS - 1)
@@ -111,6 +140,7 @@ def _sector_view(
         trend=[
             round(score.score_as_of(start + timedelta(hours=h)), 2) for h in range(TREND_POINTS)
         ],
+        dependency_risk=risk,
     )
 
 
@@ -127,7 +157,13 @@ async def sector_detail(
         .mappings()
         .first()
     )
-    overview = _sector_view(sector, row, scoring=scoring, now=now)
+    levels = {
+        name: Level.parse(level)
+        for name, level in await conn.execute(
+            sa.select(sector_states.c.sector, sector_states.c.level)
+        )
+    }
+    overview = _sector_view(sector, row, levels, sectors=sectors, scoring=scoring, now=now)
     query = (
         sa.select(events.c.seq, events.c.data)
         .where(events.c.type == "sector_level", events.c.sector == sector)

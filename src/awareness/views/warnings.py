@@ -14,7 +14,12 @@ from awareness.auth.principal import Principal
 from awareness.db.tables import warnings
 from awareness.eventlog.visibility import matching, redaction, visible_to
 from awareness.timestamps import UtcTime
-from awareness.vocabulary import LevelName, WarningKind
+from awareness.vocabulary import IndicatorType, LevelName, Pace, WarningKind
+
+
+class WarningIndicator(BaseModel):
+    type: IndicatorType
+    value: str
 
 
 class WarningView(BaseModel):
@@ -32,6 +37,12 @@ class WarningView(BaseModel):
         "own); null: everyone in scope"
     )
     campaign_id: int | None
+    pace: Pace | None = Field(
+        None, description="campaign warnings: fast (72 h window) or slow (90 days)"
+    )
+    indicators: list[WarningIndicator] | None = Field(
+        None, description="campaign warnings: every indicator of the campaign"
+    )
     acknowledged_at: UtcTime | None
     acknowledged_by: str | None
 
