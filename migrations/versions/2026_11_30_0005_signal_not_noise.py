@@ -34,17 +34,19 @@ def _json() -> sa.types.TypeEngine[Any]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("indicators") as batch:
-        batch.add_column(sa.Column("benign", sa.String(200)))
-    with op.batch_alter_table("campaigns") as batch:
-        batch.add_column(
-            sa.Column("pace", sa.String(4), nullable=False, server_default=sa.text("'fast'"))
-        )
-        batch.add_column(sa.Column("last_fast_at", UTC_TIME))
+    # Plain ALTER TABLE on both databases (SQLite has had DROP COLUMN since 3.35): a batch
+    # rebuild of a table other tables reference would trip SQLite's foreign keys.
+    op.add_column("indicators", sa.Column("benign", sa.String(200)))
+    op.add_column(
+        "campaigns",
+        sa.Column("pace", sa.String(4), nullable=False, server_default=sa.text("'fast'")),
+    )
+    op.add_column("campaigns", sa.Column("last_fast_at", UTC_TIME))
+    op.add_column("campaigns", sa.Column("facts_until", UTC_TIME))
     op.create_table(
         "campaign_indicators",
-        sa.Column("indicator_type", sa.String(8), primary_key=True),
-        sa.Column("indicator_value", sa.String(2048), primary_key=True),
+        sa.Column("indicator_type", sa.String(8), nullable=False),
+        sa.Column("indicator_value", sa.String(2048), nullable=False),
         sa.Column(
             "campaign_id",
             sa.BigInteger,
@@ -55,43 +57,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("indicator_type", "indicator_value", name="pk_campaign_indicators"),
         sa.Index("ix_campaign_indicators_campaign_id", "campaign_id"),
     )
-    with op.batch_alter_table("warnings") as batch:
-        batch.add_column(sa.Column("pace", sa.String(4)))
-        batch.add_column(sa.Column("indicators", _json()))
-    with op.batch_alter_table("sector_states") as batch:
-        batch.add_column(
-            sa.Column(
-                "dependency_announced",
-                sa.String(8),
-                nullable=False,
-                server_default=sa.text("'none'"),
-            )
-        )
+    op.add_column("warnings", sa.Column("pace", sa.String(4)))
+    op.add_column("warnings", sa.Column("indicators", _json()))
+    op.add_column(
+        "sector_states",
+        sa.Column(
+            "dependency_announced", sa.String(8), nullable=False, server_default=sa.text("'none'")
+        ),
+    )
     connection = op.get_bind()
     _campaign_indicators(connection)
     _campaign_warnings(connection)
     _sector_levels(connection)
-    with op.batch_alter_table("sector_states") as batch:
-        batch.drop_column("own_level")
+    _drop(("sector_states", "own_level"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sector_states") as batch:
-        batch.add_column(
-            sa.Column("own_level", sa.String(8), nullable=False, server_default=sa.text("'none'"))
-        )
+    op.add_column(
+        "sector_states",
+        sa.Column("own_level", sa.String(8), nullable=False, server_default=sa.text("'none'")),
+    )
     op.execute("UPDATE sector_states SET own_level = level")
-    with op.batch_alter_table("sector_states") as batch:
-        batch.drop_column("dependency_announced")
-    with op.batch_alter_table("warnings") as batch:
-        batch.drop_column("indicators")
-        batch.drop_column("pace")
     op.drop_table("campaign_indicators")
-    with op.batch_alter_table("campaigns") as batch:
-        batch.drop_column("last_fast_at")
-        batch.drop_column("pace")
-    with op.batch_alter_table("indicators") as batch:
-        batch.drop_column("benign")
+    _drop(
+        ("sector_states", "dependency_announced"),
+        ("warnings", "indicators"),
+        ("warnings", "pace"),
+        ("campaigns", "facts_until"),
+        ("campaigns", "last_fast_at"),
+        ("campaigns", "pace"),
+        ("indicators", "benign"),
+    )
+
+
+def _drop(*columns: tuple[str, str]) -> None:
+    for table, column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 def _campaign_indicators(connection: sa.Connection) -> None:

@@ -59,7 +59,7 @@ def test_summary_matches_every_report(items: list[tuple[str, int, float]], later
             assert got is None
             continue
         assert got is not None
-        assert got.org_ids == expected.org_ids
+        assert got.org_count == expected.org_count
         assert got.sectors == expected.sectors
         assert got.max_severity == expected.max_severity
         assert got.last_seen == expected.last_seen

@@ -219,7 +219,7 @@ def facts(
         indicators=(("domain", "evil-c2.ru"),),
         pace=pace,
         window_hours=72 if pace == FAST else 90 * 24,
-        org_ids=frozenset(f"org{i}" for i in range(orgs)),
+        org_count=orgs,
         sectors=sectors,
         max_severity=max_severity,
         first_seen=T0,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from awareness.correlator import sightings
 from awareness.correlator.emit import emit_warning
-from awareness.correlator.state import Campaign, Context, load_campaign
+from awareness.correlator.state import Campaign, Context, load_campaign, load_sightings
 from awareness.db.tables import campaign_indicators, campaigns, indicators, reports
 from awareness.db.upsert import upsert
 from awareness.scoring import (
@@ -60,7 +60,8 @@ async def _record(
     seen = await sightings.record(ctx.conn, kind, value, sighting, since=_since(ctx, at))
     campaign_id = ctx.state.by_indicator.get(indicator)
     if campaign_id is not None:
-        ctx.state.campaigns[campaign_id].sightings[indicator] = seen
+        campaign = ctx.state.campaigns[campaign_id]
+        (await _sightings_of(ctx, campaign, at))[indicator] = seen
         return campaign_id
     stored = await _stored(ctx, indicator)
     last_fast = stored["last_fast_at"] if stored is not None else None
@@ -76,9 +77,18 @@ async def _record(
     )  # fmt: skip
     if indicator not in campaign.indicators:
         campaign.indicators.append(indicator)
-    campaign.sightings[indicator] = seen
+    (await _sightings_of(ctx, campaign, at))[indicator] = seen
     ctx.state.track(campaign)
     return campaign.id
+
+
+async def _sightings_of(
+    ctx: Context, campaign: Campaign, at: datetime
+) -> dict[Indicator, list[Sighting]]:
+    """The campaign's sightings, read on first need in the batch."""
+    if campaign.sightings is None:
+        campaign.sightings = await load_sightings(ctx.conn, campaign, since=_since(ctx, at))
+    return campaign.sightings
 
 
 def _since(ctx: Context, at: datetime) -> datetime:
@@ -94,9 +104,8 @@ async def _observe(ctx: Context, campaign: Campaign, sighting: Sighting, at: dat
         return set()
     if facts.pace == FAST:
         campaign.last_fast_at = at
-    campaign.sectors = facts.sectors
-    campaign.facts = None
     campaign.announced = check.announced
+    _hold(ctx, campaign, facts, at)
     await store(ctx, campaign, at, facts)
     if check.reasons:
         await emit_warning(
@@ -193,8 +202,8 @@ async def _open(
     """The campaign of this indicator: its row again if it ran before (ids stay stable for the
     warnings that name it, and its other indicators come back with it), else a new one."""
     if stored is not None:
-        campaign = await load_campaign(ctx.conn, stored, since=_since(ctx, at))
-        campaign.announced = None
+        campaign = await load_campaign(ctx.conn, stored, cfg=ctx.scoring)
+        campaign.announced, campaign.facts, campaign.facts_until = None, None, None
         return campaign
     kind, value = indicator
     new_id = (
@@ -208,7 +217,7 @@ async def _open(
             .returning(campaigns.c.id)
         )
     ).scalar_one()  # fmt: skip
-    return Campaign(new_id, [indicator], {}, None)
+    return Campaign(new_id, [indicator], None, sightings={})
 
 
 async def store(
@@ -220,6 +229,7 @@ async def store(
         "active": active,
         "updated_at": at,
         "last_fast_at": campaign.last_fast_at,
+        "facts_until": campaign.facts_until if facts is not None else None,
     }
     if facts is not None:
         values |= {
@@ -237,39 +247,76 @@ async def store(
 async def floors(
     ctx: Context, at: datetime, sectors: Iterable[str], *, expire: bool
 ) -> dict[str, list[Floor]]:
-    """The campaign floors of `sectors`. With `expire`, campaigns that no window sees any more
-    end here, so a later return is announced as new."""
+    """The campaign floor of each of `sectors`: the strongest campaign touching it, with how
+    many do. With `expire`, every campaign is looked at, and those no window sees any more end
+    here, so a later return is announced as new."""
     wanted = set(sectors)
+    state = ctx.state
+    ids = (
+        set(state.campaigns)
+        if expire
+        else set().union(*(state.by_sector.get(s, ()) for s in wanted))
+    )
     found: dict[str, list[Floor]] = {}
-    for campaign in list(ctx.state.campaigns.values()):
-        if not expire and wanted.isdisjoint(campaign.sectors):
+    for campaign_id in sorted(ids):
+        campaign = state.campaigns.get(campaign_id)
+        if campaign is None:
             continue
-        fresh = campaign.facts_until is not None and at < campaign.facts_until
-        if not (fresh and campaign.facts is not None) and not await _refresh(
-            ctx, campaign, at, expire=expire
-        ):
-            continue
+        if not campaign.current(at):
+            if not await _refresh(ctx, campaign, at, expire=expire):
+                continue
+        elif not campaign.floors:
+            _build_floors(ctx, campaign)
         for sector in wanted.intersection(campaign.floors):
             found.setdefault(sector, []).append(campaign.floors[sector])
-    return found
+    return {sector: [_strongest(held)] for sector, held in found.items()}
+
+
+def _strongest(held: list[Floor]) -> Floor:
+    """One campaign floor per sector, however many campaigns touch it: the strongest names
+    itself, and the evidence says how many there are."""
+    best = max(
+        held, key=lambda f: (f.level, f.evidence["organizations"], -f.evidence["campaign_id"])
+    )
+    if len(held) == 1:
+        return best
+    return Floor(
+        best.rule,
+        best.level,
+        f"{best.detail} (and {len(held) - 1} more campaign{'s' * (len(held) > 2)})",
+        best.evidence | {"campaigns": len(held)},
+    )
+
+
+def _hold(ctx: Context, campaign: Campaign, facts: CampaignFacts, at: datetime) -> None:
+    """Keep the campaign's facts, until when they hold, and its floor for each sector."""
+    campaign.facts, campaign.sectors = facts, facts.sectors
+    campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
+    _build_floors(ctx, campaign)
+    ctx.state.track(campaign)
+
+
+def _build_floors(ctx: Context, campaign: Campaign) -> None:
+    campaign.floors = {}
+    for sector in campaign.sectors:
+        floor = campaign_floor(campaign.facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
+        if floor is not None:
+            campaign.floors[sector] = floor
 
 
 async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bool) -> bool:
-    """Summarize the campaign again (a sighting may have left a window) and build its floor for
-    each sector it touches, good until the next sighting leaves a window. False when it is no
-    campaign any more; with `expire`, it ends."""
+    """Summarize the campaign again once a sighting has left a window, and store what it is
+    now. False when it is no campaign any more; with `expire`, it ends."""
+    await _sightings_of(ctx, campaign, at)
     facts = campaign.summarize(at, cfg=ctx.scoring)
-    campaign.facts, campaign.floors = None, {}
+    campaign.floors = {}
     if facts is None:
+        campaign.facts = None
         if expire:
             campaign.announced = None
             await store(ctx, campaign, at, None)
             ctx.state.forget(campaign)
         return False
-    campaign.facts, campaign.sectors = facts, facts.sectors
-    campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
-    for sector in facts.sectors:
-        floor = campaign_floor(facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
-        if floor is not None:
-            campaign.floors[sector] = floor
+    _hold(ctx, campaign, facts, at)
+    await store(ctx, campaign, at, facts)
     return True

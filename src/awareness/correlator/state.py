@@ -39,7 +39,7 @@ from awareness.scoring import (
     announced_from_json,
     campaign_facts,
 )
-from awareness.scoring.campaigns import Indicator
+from awareness.scoring.campaigns import SLOW, Indicator
 
 log = logging.getLogger(__name__)
 
@@ -68,29 +68,32 @@ class SectorRecord:
 
 @dataclass
 class Campaign:
-    """A campaign in progress: its indicators (the first opened it) and, per indicator, the
-    sightings inside the widest window (bounded by activity, not history)."""
+    """A campaign in progress: its indicators (the first opened it), what the windows showed
+    when it was last summarized and until when that holds. The sightings of its indicators
+    (inside the widest window, bounded by activity) are read only when it needs summarizing
+    again: on a new sighting, or once `facts_until` has passed."""
 
     id: int
     indicators: list[Indicator]
-    sightings: dict[Indicator, list[Sighting]]
     announced: Announced | None
     last_fast_at: datetime | None = None
     sectors: tuple[str, ...] = ()
-    # What the windows show, good until a sighting leaves one: campaign facts change only
-    # then or with a new sighting, so evaluations in between reuse them and the floors built
-    # from them, per sector.
     facts: CampaignFacts | None = None
     facts_until: datetime | None = None
+    sightings: dict[Indicator, list[Sighting]] | None = None
     floors: dict[str, Floor] = field(default_factory=dict)
 
     def all_sightings(self) -> list[Sighting]:
-        return [s for found in self.sightings.values() for s in found]
+        return [s for found in (self.sightings or {}).values() for s in found]
 
     def summarize(self, at: datetime, *, cfg: ScoringConfig) -> CampaignFacts | None:
         return campaign_facts(
             self.indicators, self.all_sightings(), at, cfg=cfg, last_fast_at=self.last_fast_at
         )
+
+    def current(self, at: datetime) -> bool:
+        """Whether the facts it holds still describe it at `at`."""
+        return self.facts is not None and self.facts_until is not None and at < self.facts_until
 
 
 @dataclass
@@ -99,23 +102,31 @@ class CorrelationState:
     sectors: dict[str, SectorRecord]
     # Registration times per sector, sorted: breadth floors count organizations known at `at`.
     org_times: dict[str, list[datetime]]
-    # Active campaigns by id, and the campaign of each of their indicators.
+    # Active campaigns by id, the campaign of each of their indicators, and the campaigns that
+    # touch each sector.
     campaigns: dict[int, Campaign]
     by_indicator: dict[Indicator, int] = field(default_factory=dict)
+    by_sector: dict[str, set[int]] = field(default_factory=dict)
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
 
     def track(self, campaign: Campaign) -> None:
+        self.forget(campaign)
         self.campaigns[campaign.id] = campaign
         for indicator in campaign.indicators:
             self.by_indicator[indicator] = campaign.id
+        for sector in campaign.sectors:
+            self.by_sector.setdefault(sector, set()).add(campaign.id)
 
     def forget(self, campaign: Campaign) -> None:
-        self.campaigns.pop(campaign.id, None)
+        if self.campaigns.pop(campaign.id, None) is None:
+            return
         for indicator in campaign.indicators:
             if self.by_indicator.get(indicator) == campaign.id:
                 del self.by_indicator[indicator]
+        for ids in self.by_sector.values():
+            ids.discard(campaign.id)
 
 
 @dataclass
@@ -195,31 +206,70 @@ async def load_state(
     for org in await conn.execute(query.order_by(organizations.c.created_at)):
         org_times.setdefault(org.sector, []).append(org.created_at)
 
-    since = at - timedelta(hours=scoring.campaign.widest_hours)
     state = CorrelationState(cursor, records, org_times, {})
-    for row in (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings():
-        state.track(await load_campaign(conn, row, since=since))
+    rows = (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings().all()
+    members = await _indicators_of(conn, [row["id"] for row in rows])
+    for row in rows:
+        state.track(campaign_from_row(row, members.get(row["id"], []), cfg=scoring))
     return state
 
 
-async def load_campaign(conn: AsyncConnection, row: sa.RowMapping, *, since: datetime) -> Campaign:
-    """A stored campaign with the recent sightings of each of its indicators."""
+async def _indicators_of(conn: AsyncConnection, ids: list[int]) -> dict[int, list[Indicator]]:
+    found: dict[int, list[Indicator]] = {}
+    if not ids:
+        return found
     query = (
-        sa.select(campaign_indicators.c.indicator_type, campaign_indicators.c.indicator_value)
-        .where(campaign_indicators.c.campaign_id == row["id"])
-        .order_by(campaign_indicators.c.joined_at)
+        sa.select(campaign_indicators)
+        .where(campaign_indicators.c.campaign_id.in_(ids))
+        .order_by(campaign_indicators.c.joined_at, campaign_indicators.c.indicator_value)
     )
+    for row in (await conn.execute(query)).mappings():
+        found.setdefault(row["campaign_id"], []).append(
+            (row["indicator_type"], row["indicator_value"])
+        )
+    return found
+
+
+def campaign_from_row(
+    row: sa.RowMapping, listed: list[Indicator], *, cfg: ScoringConfig
+) -> Campaign:
+    """A stored campaign, with the facts its row holds (good until its `facts_until`)."""
     founder = (row["indicator_type"], row["indicator_value"])
-    listed = [(kind, value) for kind, value in (await conn.execute(query)).all()]
     indicators = [founder, *(i for i in listed if i != founder)]
-    seen = {}
-    for kind, value in indicators:
-        found = await reporters(conn, kind, value, since=since)
-        seen[(kind, value)] = as_sightings(found.values(), since=since)
+    slow = row["pace"] == SLOW
+    facts = CampaignFacts(
+        indicators=tuple(indicators),
+        pace=row["pace"],
+        window_hours=cfg.campaign.slow_window_days * 24 if slow else cfg.campaign.window_hours,
+        org_count=row["org_count"],
+        sectors=tuple(row["sectors"]),
+        max_severity=row["max_severity"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+    )
     return Campaign(
-        row["id"], indicators, seen, announced_from_json(row["announced"]), row["last_fast_at"],
-        tuple(row["sectors"]),
+        row["id"], indicators, announced_from_json(row["announced"]), row["last_fast_at"],
+        facts.sectors, facts, row["facts_until"],
     )  # fmt: skip
+
+
+async def load_campaign(
+    conn: AsyncConnection, row: sa.RowMapping, *, cfg: ScoringConfig
+) -> Campaign:
+    """A stored campaign (one that ran before, say) with its indicators."""
+    members = await _indicators_of(conn, [row["id"]])
+    return campaign_from_row(row, members.get(row["id"], []), cfg=cfg)
+
+
+async def load_sightings(
+    conn: AsyncConnection, campaign: Campaign, *, since: datetime
+) -> dict[Indicator, list[Sighting]]:
+    """The recent sightings of each of the campaign's indicators."""
+    found = {}
+    for kind, value in campaign.indicators:
+        rows = await reporters(conn, kind, value, since=since)
+        found[(kind, value)] = as_sightings(rows.values(), since=since)
+    return found
 
 
 async def _rebuild_windows(

@@ -245,6 +245,9 @@ campaigns = sa.Table(
     # campaign that was fast ends with that window instead of lingering as a slow one.
     sa.Column("pace", sa.String(4), nullable=False, server_default="fast"),
     sa.Column("last_fast_at", UTCDateTime),
+    # Until when its stored facts hold without a new sighting: the first moment a sighting
+    # leaves a window. Before then, its floors come from this row alone. NULL: recompute.
+    sa.Column("facts_until", UTCDateTime),
     sa.UniqueConstraint("indicator_type", "indicator_value"),
     sa.Index("ix_campaigns_active", "active"),
 )

@@ -5,7 +5,7 @@ milestones, the floor and the evidence of each."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,21 +37,17 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class CampaignFacts:
-    """What one window shows of a campaign's indicators. `org_ids` exists only to be counted:
-    nothing that leaves this module (evidence, titles, floors) ever reads it."""
+    """What one window shows of a campaign's indicators: how many organizations, never which,
+    so nothing built from it (evidence, titles, floors) can name one."""
 
     indicators: tuple[Indicator, ...]
     pace: str
     window_hours: float
-    org_ids: frozenset[str] = field(repr=False)
+    org_count: int
     sectors: tuple[str, ...]
     max_severity: float
     first_seen: datetime
     last_seen: datetime
-
-    @property
-    def org_count(self) -> int:
-        return len(self.org_ids)
 
 
 def window_facts(
@@ -73,7 +69,7 @@ def window_facts(
         indicators=tuple(indicators),
         pace=pace,
         window_hours=hours,
-        org_ids=frozenset(s.org_id for s in inside),
+        org_count=len({s.org_id for s in inside}),
         sectors=tuple(sorted({s.sector for s in inside})),
         max_severity=max(s.severity for s in inside),
         first_seen=min(s.detected_at for s in inside),
