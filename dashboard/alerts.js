@@ -1,7 +1,8 @@
 // Responder alerts for orange and red warnings: a generated beep (Web Audio) and a browser
 // notification when the user allowed it. Both are switched on by a click, as browsers require.
+import { dependencyHeadline } from "./dependencies.js";
 import { h } from "./dom.js";
-import { clock, rank, sectorName } from "./format.js";
+import { clock, kindName, rank, sectorName } from "./format.js";
 
 export function createAlerts() {
   let audio = null;
@@ -80,8 +81,9 @@ export function createAlerts() {
     let shown = false;
     if ("Notification" in window && Notification.permission === "granted") {
       try {
-        new Notification(`${warning.level.toUpperCase()}: ${sectorName(warning.sector)}`, {
-          body: warning.title,
+        const about = warning.kind === "dependency" ? " (dependency)" : "";
+        new Notification(`${warning.level.toUpperCase()}: ${sectorName(warning.sector)}${about}`, {
+          body: warning.kind === "dependency" ? dependencyHeadline(warning) : warning.title,
           tag: `awareness-warning-${warning.id}`,
         });
         shown = true;
@@ -90,7 +92,7 @@ export function createAlerts() {
       }
     }
     const how = [sounded ? "sound" : null, shown ? "notification" : null].filter(Boolean);
-    last.textContent = `Last alert at ${clock(now)}: ${warning.level} warning #${warning.id} (${how.length ? how.join(" and ") : "on screen only"}).`;
+    last.textContent = `Last alert at ${clock(now)}: ${warning.level} warning #${warning.id}, ${kindName(warning.kind).toLowerCase()} (${how.length ? how.join(" and ") : "on screen only"}).`;
     last.dataset.warning = String(warning.id);
   }
 

@@ -27,6 +27,18 @@ export function levelBadge(level, extra = "") {
   return h("span", { class: `badge level-${known} ${extra}`.trim() }, known.toUpperCase());
 }
 
+/** A small square in a level's colour, beside words that name the level: never a badge, so it
+ * is not read as the level of what it sits in. */
+export function levelMark(level) {
+  const known = levels().includes(level) ? level : "none";
+  return h("span", { class: `mark level-${known}`, "aria-hidden": "true" });
+}
+
+/** A scoring rule's name as a heading ("severe_incident" → "Severe incident"). */
+export function ruleName(rule) {
+  return sectorName(rule);
+}
+
 export function parseTime(iso) {
   if (!iso) return null;
   const t = Date.parse(iso);
@@ -137,4 +149,28 @@ export function throttle(fn, ms) {
     timer = null;
   };
   return throttled;
+}
+
+/** Calls fn once calls have paused for `ms`, and at least every `maxWait` ms while they go on. */
+export function debounce(fn, ms, maxWait = Infinity) {
+  let timer = null;
+  let first = null;
+  const run = () => {
+    clearTimeout(timer);
+    timer = null;
+    first = null;
+    fn();
+  };
+  const debounced = () => {
+    const now = Date.now();
+    first ??= now;
+    clearTimeout(timer);
+    timer = setTimeout(run, Math.max(0, Math.min(ms, first + maxWait - now)));
+  };
+  debounced.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+    first = null;
+  };
+  return debounced;
 }

@@ -2,10 +2,12 @@
 // after a reconnection only what was missed is replayed by the feed (no reload).
 import { query } from "./api.js";
 import { Feed } from "./feed.js";
-import { throttle } from "./format.js";
+import { debounce, throttle } from "./format.js";
 
 const PERIODIC_MS = 30_000; // scores decay and grow without level changes: refresh now and then
 const SNAPSHOT_FALLBACK_MS = 5_000;
+const LEVEL_CHANGE_QUIET_MS = 300;
+const LEVEL_CHANGE_MAX_WAIT_MS = 1_000;
 
 export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAuthFailure }) {
   let snapshotReady = false;
@@ -16,7 +18,7 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
 
   let sectorsAsked = 0;
   let sectorsApplied = 0;
-  const refreshSectors = throttle(async () => {
+  async function loadSectors() {
     const asked = ++sectorsAsked;
     try {
       const { items } = await api.get("/v1/sectors");
@@ -26,7 +28,11 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
     } catch (error) {
       if (error.status === 401) onAuthFailure(error);
     }
-  }, 1000);
+  }
+  const refreshSectors = throttle(loadSectors, 1000);
+  // A level change changes the dependency risk of the sectors that depend on it, and no frame
+  // comes for them: the list is read again once a burst of changes has passed.
+  const afterLevelChange = debounce(loadSectors, LEVEL_CHANGE_QUIET_MS, LEVEL_CHANGE_MAX_WAIT_MS);
 
   // A replay arrives in a burst: the notice (a live region) is rewritten 4 times a second at most.
   const showCatchUp = throttle(() => catchUp && onNotice(reconnectNotice(catchUp)), 250);
@@ -82,7 +88,7 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
         break;
       case "sector_level":
         store.applySectorLevel(data);
-        refreshSectors();
+        afterLevelChange();
         refreshCampaigns();
         break;
       case "ack":
@@ -142,6 +148,7 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
       feed.stop();
       clearInterval(periodic);
       refreshSectors.cancel();
+      afterLevelChange.cancel();
       refreshCampaigns.cancel();
       showCatchUp.cancel();
       for (const timer of timers) clearTimeout(timer);

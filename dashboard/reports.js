@@ -283,8 +283,18 @@ function incidentTable(items) {
     h("tbody", {}, items.map((i) => h("tr", { "data-incident": String(i.id) },
       h("td", {}, String(i.id)), h("td", {}, clock(i.detected_at)), h("td", {}, words(i.category)),
       h("td", {}, words(i.functional_impact)), h("td", {}, words(i.location)),
-      h("td", {}, i.indicators.map((x) => `${x.type} ${x.value}`).join(", ") || "—"),
+      h("td", {}, indicatorCell(i.indicators)),
       h("td", {}, i.tlp.toUpperCase()))))); // prettier-ignore
+}
+
+/** Each indicator on its line; one on a known-benign list says which, as it never makes a
+ * campaign or an exposure warning. */
+function indicatorCell(indicators) {
+  if (!indicators.length) return "—";
+  return h("ul", { class: "own-indicators" }, indicators.map((x) => h("li", { "data-value": x.value },
+    `${x.type} `, h("code", {}, x.value),
+    x.known_benign ? [" ", h("span", { class: "benign", title: "On this known-benign list (MISP warninglist) when reported: it never makes a campaign or an exposure warning." },
+      "known benign: ", x.known_benign)] : null))); // prettier-ignore
 }
 
 function assetTable(items) {

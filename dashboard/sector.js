@@ -1,7 +1,9 @@
-// The sector view: why a sector is at its level, from the evidence the service keeps.
+// The sector view: why a sector is at its level, from the evidence the service keeps, and apart
+// from it the impact to expect from the sectors it depends on.
 import { $, h, replace } from "./dom.js";
 import { campaignItem } from "./campaigns.js";
-import { age, clock, levelBadge, rank, score, sectorName, sparkline, throttle, trendLabel } from "./format.js";
+import { impactList } from "./dependencies.js";
+import { age, clock, levelBadge, rank, ruleName, score, sectorName, sparkline, throttle, trendLabel } from "./format.js";
 
 export function createSectorView(store, api) {
   const dialog = $("#sector-dialog");
@@ -77,6 +79,7 @@ export function createSectorView(store, api) {
         ? table(["Incident", "Severity", "Now (decayed)", "Adds to score"], ev.top_incidents.map((i) => [
             `#${i.id}`, score(i.severity), score(i.decayed), score(i.contribution)]))
         : h("p", { class: "muted" }, "No incident counts towards the score.")),
+      section("Impact from dependencies", impactList(d.sector, d.dependency_risk, linkTo), "impact-section"),
       section("Campaigns touching this sector", (d.campaigns || []).length
         ? h("ul", { class: "campaigns" }, d.campaigns.map((c) => campaignItem(c, open)))
         : h("p", { class: "muted" }, "None active.")),
@@ -102,6 +105,13 @@ export function createSectorView(store, api) {
 }
 
 function explain(d, ev, holding) {
+  const own = ownLevel(d, ev, holding);
+  return (d.dependency_risk || []).length
+    ? `${own} Sectors it depends on are at risk: see “Impact from dependencies”; they never raise its level.`
+    : own;
+}
+
+function ownLevel(d, ev, holding) {
   const name = sectorName(d.sector);
   if (d.level === "none") return `${name} is at level none: nothing reported raises it.`;
   const parts = [];
@@ -120,13 +130,8 @@ function explain(d, ev, holding) {
   return parts.join(" ") || `${name} is ${d.level}.`;
 }
 
-function ruleName(rule) {
-  const words = String(rule).replaceAll("_", " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-function section(heading, content) {
-  return h("section", { class: "detail-section" }, h("h3", {}, heading), content);
+function section(heading, content, extra = "") {
+  return h("section", { class: `detail-section ${extra}`.trim() }, h("h3", {}, heading), content);
 }
 
 function table(headings, rows) {

@@ -46,6 +46,9 @@ export class Store extends EventTarget {
       score: data.score,
       updated_at: data.at,
       level_since: data.at,
+      // Its own upstreams' risk, as of this change; its dependents' risk comes with the sector
+      // list the change makes the board fetch again.
+      dependency_risk: data.dependency_risk ?? current.dependency_risk ?? [],
       frameAt: data.at,
     });
     this.emit("sectors", { changed: data.sector, previous: data.previous_level });

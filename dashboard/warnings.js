@@ -1,6 +1,8 @@
 // The live warning list, newest first: filters by sector and kind, acknowledgement, and who
 // acknowledged. Items are kept by id, so a live update never steals the keyboard focus.
 import { query } from "./api.js";
+import { indicatorList, paceTag } from "./campaigns.js";
+import { dependencyDetails, dependencyHeadline } from "./dependencies.js";
 import { h, replace } from "./dom.js";
 import { age, clock, kindName, levelBadge, sectorName } from "./format.js";
 import { vocabulary } from "./vocabulary.js";
@@ -89,7 +91,8 @@ export function mountWarnings(container, store, options) {
     li.dataset.kind = w.kind;
     li.dataset.sector = w.sector;
     const titleId = `${idBase}-title-${w.id}`;
-    const others = (w.sectors || []).filter((s) => s !== w.sector);
+    // A dependency warning lists its dependents itself, by strength.
+    const others = w.kind === "dependency" ? [] : (w.sectors || []).filter((s) => s !== w.sector);
     const sectorButton = h("button", { type: "button", class: "link",
       onclick: () => onOpenSector?.(w.sector) }, sectorName(w.sector)); // prettier-ignore
     replace(
@@ -97,6 +100,7 @@ export function mountWarnings(container, store, options) {
       h("div", { class: "w-head" },
         levelBadge(w.level),
         h("span", { class: `kind kind-${w.kind}` }, kindName(w.kind)),
+        w.kind === "campaign" ? paceTag(w.pace, w.evidence?.window_hours) : null,
         onOpenSector ? sectorButton : h("span", {}, sectorName(w.sector)),
         others.length ? h("span", { class: "muted" }, `also ${others.map(sectorName).join(", ")}`) : null,
         w.target_orgs && orgId && w.target_orgs.includes(orgId)
@@ -104,7 +108,8 @@ export function mountWarnings(container, store, options) {
         mark === "replayed" ? h("span", { class: "tag" }, "while offline") : null,
         mark === "live" ? h("span", { class: "tag tag-new" }, "new") : null,
       ), // prettier-ignore
-      h("p", { class: "w-title", id: titleId }, w.title),
+      h("p", { class: "w-title", id: titleId }, w.kind === "dependency" ? dependencyHeadline(w) : w.title),
+      details(w),
       w.kind === "exposure" && orgId && w.evidence?.matches?.[orgId]
         ? h("p", { class: "w-assets" }, "Your assets involved: ",
             h("strong", {}, w.evidence.matches[orgId].join(", "))) : null, // prettier-ignore
@@ -114,6 +119,16 @@ export function mountWarnings(container, store, options) {
         ackArea(w, titleId),
       ), // prettier-ignore
     );
+  }
+
+  function details(w) {
+    if (w.kind === "dependency") return dependencyDetails(w, only);
+    if (w.kind === "campaign") {
+      const ev = w.evidence || {};
+      const indicators = w.indicators || ev.indicators || (ev.indicator ? [ev.indicator] : []);
+      return indicators.length ? h("div", { class: "w-details" }, indicatorList(indicators)) : null;
+    }
+    return null;
   }
 
   function ackArea(w, titleId) {

@@ -57,6 +57,19 @@ def severe(**fields: Any) -> dict[str, Any]:
     }
 
 
+def significant(**fields: Any) -> dict[str, Any]:
+    """An incident of severity between 40 and 80: raises nothing on its own, but at 2 of a
+    sector's 4 organizations within 24 h it makes the sector orange by breadth, at 3 red."""
+    return {
+        "detected_at": datetime.now(UTC).isoformat(),
+        "category": "intrusion",
+        "functional_impact": "significant_critical",
+        "location": "critical_system_dmz",
+        "information_impact": "suspected",
+        **fields,
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def chromium() -> Path:
     if not CHROMIUM.exists():

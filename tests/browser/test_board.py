@@ -55,12 +55,18 @@ def warning_items(board: Board, **attrs: str) -> Any:
     return board.page.locator(selector)
 
 
-def make_campaign(service: Service, sectors: tuple[str, ...]) -> str:
-    """All but the last organization report the indicator; returns the last one's key, whose
-    report makes the campaign."""
+CAMPAIGN_INDICATORS = [{"type": "ipv4", "value": CAMPAIGN_IP}]
+PAYLOAD_SHA256 = "5f1b2e0c9a7d4b3e8c6a2f1d0e9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"
+
+
+def make_campaign(
+    service: Service, sectors: tuple[str, ...], indicators: list[dict[str, str]] | None = None
+) -> str:
+    """All but the last organization report the indicators (in one report each); returns the
+    last one's key, whose report makes the campaign."""
     keys = [service.operator(f"org-{i}-{s}", s) for i, s in enumerate(sectors)]
     for key in keys[:-1]:
-        service.report(key, severe(indicators=[{"type": "ipv4", "value": CAMPAIGN_IP}]))
+        service.report(key, severe(indicators=indicators or CAMPAIGN_INDICATORS))
     return keys[-1]
 
 
@@ -128,7 +134,7 @@ def test_campaign_appears_live_and_acknowledgement_reaches_other_boards(
 ) -> None:
     alice = open_board(service.url, service.key("supervisor", name="Alice"))
     bob = open_board(service.url, service.key("supervisor", name="Bob"))
-    expect(alice.page.locator("#campaigns-list li")).to_have_count(0)
+    expect(alice.page.locator("#campaigns-list > li")).to_have_count(0)
     alice.page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     last = make_campaign(service, ("energy", "energy", "water"))
@@ -206,9 +212,14 @@ def test_responder_alerts_with_sound_and_notification(service: Service, open_boa
     sounded = page.evaluate("window.__beeps")
     state = page.locator("#alert-state").inner_text()
     assert sounded >= 1 or "sound off" in state, (sounded, state)
-    # Out of scope: the water escalation never reaches an energy responder.
+    # Out of scope: water's own escalation never reaches an energy responder; that energy
+    # depends on water does, as a dependency warning naming energy among the dependents.
     page.wait_for_timeout(1000)
-    expect(warning_items(board, sector="water")).to_have_count(0)
+    expect(warning_items(board, kind="sector_level", sector="water")).to_have_count(0)
+    upstream = warning_items(board, kind="dependency", sector="water")
+    expect(upstream).to_have_count(1)
+    expect(upstream.locator(".w-title")).to_have_text(re.compile(r"^Water is orange"))
+    expect(upstream.locator('.dependents[data-strength="moderate"] .mine')).to_have_text("Energy")
 
     alert.get_by_role("button", name="Acknowledge").click()
     expect(alert.locator(".ack-status")).to_contain_text("Acknowledged by Rita")
@@ -299,11 +310,13 @@ def test_reconnects_after_restart_and_shows_what_happened_meanwhile(
 
 
 def test_screenshots_of_an_interesting_board(service: Service, open_board) -> None:
-    """The board at 1280x800 and phone size, with a campaign, orange and red sectors and some
-    warnings. `AWARENESS_UPDATE_DOCS_SCREENSHOT=1` also writes docs/board.png."""
+    """The board at 1280x800 and phone size, with a campaign of two indicators, orange and red
+    sectors, the impact on the sectors that depend on them and some warnings.
+    `AWARENESS_UPDATE_DOCS_SCREENSHOT=1` also writes docs/board.png."""
     supervisor = service.key("supervisor", name="Alice")
-    last = make_campaign(service, ("energy", "energy", "water"))
-    service.report(last, severe(indicators=[{"type": "ipv4", "value": CAMPAIGN_IP}]))
+    indicators = [*CAMPAIGN_INDICATORS, {"type": "sha256", "value": PAYLOAD_SHA256}]
+    last = make_campaign(service, ("energy", "energy", "water"), indicators)
+    service.report(last, severe(indicators=indicators))
     service.report(service.operator("grid-east", "energy"), severe())
     service.report(
         service.operator("metro-rail", "transportation"),
@@ -329,7 +342,13 @@ def test_screenshots_of_an_interesting_board(service: Service, open_board) -> No
 
     wide = open_board(service.url, supervisor)
     expect(wide.page.locator('.tile[data-sector="energy"]')).to_have_attribute("data-level", "red")
-    expect(wide.page.locator("#campaigns-list li")).to_have_count(1)
+    campaigns = wide.page.locator("#campaigns-list > li")
+    expect(campaigns).to_have_count(1)
+    expect(campaigns.locator(".indicators li")).to_have_count(2)
+    # Water is orange by its own reports; what energy's red means for it is a line beneath.
+    water = wide.page.locator('.tile[data-sector="water"]')
+    expect(water).to_have_attribute("data-level", "orange")
+    expect(water.locator(".tile-dep").first).to_have_text("depends on energy: red, strong")
     wide.page.mouse.move(0, 0)
     path = wide.shot("board-1280x800")
     if os.environ.get("AWARENESS_UPDATE_DOCS_SCREENSHOT") == "1":
@@ -337,6 +356,10 @@ def test_screenshots_of_an_interesting_board(service: Service, open_board) -> No
     wide.page.locator('.tile[data-sector="energy"]').click()
     expect(wide.page.locator("#sector-dialog .floors")).to_be_visible()
     wide.shot("sector-energy-1280x800")
+    wide.page.keyboard.press("Escape")
+    water.click()
+    expect(wide.page.locator("#sector-dialog .impact")).to_contain_text("Energy is red")
+    wide.shot("sector-water-1280x800")
 
     phone = open_board(service.url, supervisor, viewport=(390, 844))
     expect(phone.page.locator(".tile")).to_have_count(16)

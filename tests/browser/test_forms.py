@@ -84,6 +84,34 @@ def test_operator_form_shows_the_servers_messages_and_accepts_a_good_report(
     board.assert_clean(REJECTED_422)
 
 
+def test_own_reports_mark_the_indicators_on_a_known_benign_list(
+    service: Service, open_board
+) -> None:
+    operator = service.operator("city-water", "water")
+    board = open_board(service.url, operator)
+    page = board.page
+    form = page.locator("#incident-form")
+    form.get_by_label("Category").select_option("intrusion")
+    form.get_by_label("Functional impact").select_option("minimal_critical")
+    form.get_by_label("Indicators").fill(f"ipv4 8.8.8.8\n{CAMPAIGN_IP}")
+    form.get_by_role("button", name="Submit incident").click()
+    expect(page.locator("#incident-form-status")).to_contain_text("recorded")
+
+    stored = service.client(operator).get("/v1/incidents").json()["items"][0]
+    lists = {i["value"]: i["known_benign"] for i in stored["indicators"]}
+    assert lists[CAMPAIGN_IP] is None
+    assert lists["8.8.8.8"], lists  # a public DNS resolver
+    row = page.locator(f'#own-incidents tr[data-incident="{stored["id"]}"]')
+    expect(row.locator('li[data-value="8.8.8.8"] .benign')).to_have_text(
+        f"known benign: {lists['8.8.8.8']}"
+    )
+    expect(row.locator(f'li[data-value="{CAMPAIGN_IP}"]')).to_have_text(f"ipv4 {CAMPAIGN_IP}")
+    expect(row.locator(f'li[data-value="{CAMPAIGN_IP}"] .benign')).to_have_count(0)
+    row.evaluate("el => el.scrollIntoView({ block: 'center' })")
+    board.shot("operator-known-benign")
+    board.assert_clean()
+
+
 def test_forms_and_filters_are_built_from_the_servers_vocabulary(
     service: Service, open_board
 ) -> None:
