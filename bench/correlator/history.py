@@ -28,6 +28,8 @@ class HistoryRows:
         self.sectors_cfg = settings.sectors
         self.size = size
         self.window = timedelta(hours=self.cfg.campaign.window_hours)
+        # Who reported what is kept over the widest campaign window (the slow one when on).
+        self.sight_window = timedelta(hours=self.cfg.campaign.widest_hours)
         self.severity_memo: dict[tuple[Any, ...], tuple[float, str]] = {}
         self.agg: dict[tuple[str, str, int], tuple[datetime, datetime, list[Any], str]] = {}
         self.sources: dict[str, tuple[int, int, float, datetime, datetime]] = {}
@@ -74,7 +76,7 @@ class HistoryRows:
             criticality, summary_of(spec), spec.tlp, f"INC-{report_id}",
         ))  # fmt: skip
         out["incident_scores"].append((report_id, severity, level))
-        since = received - self.window
+        since = received - self.sight_window
         for kind, value, source, _number in spec.indicators:
             self.indicator_id += 1
             out["indicators"].append(

@@ -19,6 +19,7 @@ from plans import StatementLog
 from seed import Seeded
 from world import HISTORY_END, World
 
+from awareness import warninglists
 from awareness.auth.principal import Principal, Role
 from awareness.correlator.batch import run_batch
 from awareness.db.engine import Database
@@ -99,7 +100,11 @@ class Target:
     statements: StatementLog = field(default_factory=StatementLog)
 
 
-async def ingest(database: Database, world: World, items: list[NewReport], tag: str) -> list[int]:
+async def ingest(
+    database: Database, world: World, items: list[NewReport], tag: str, settings: Settings
+) -> list[int]:
+    # The lists the service reads by default, so known-benign values are marked as in production.
+    benign = warninglists.loaded(settings.ingest.known_benign_lists)
     incident_ids = []
     for i, item in enumerate(items):
         org = world.orgs[item.org]
@@ -110,7 +115,7 @@ async def ingest(database: Database, world: World, items: list[NewReport], tag: 
             if item.incident is not None:
                 incident_ids += await append_incidents(
                     conn, principal=principal, items=[item.incident], now=item.received_at,
-                    request_id=f"{tag}-{i}",
+                    request_id=f"{tag}-{i}", benign=benign,
                 )  # fmt: skip
             else:
                 assert item.asset is not None
@@ -135,7 +140,7 @@ async def measure_round(
     target.statements.attach(correlator_db, explain=explain)
     try:
         started = time.perf_counter()
-        incident_ids = await ingest(ingest_db, world, items, f"bench-r{round_no}")
+        incident_ids = await ingest(ingest_db, world, items, f"bench-r{round_no}", target.settings)
         ingest_seconds = time.perf_counter() - started
         batches: list[dict[str, float]] = []
         events = 0

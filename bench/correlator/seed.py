@@ -30,13 +30,14 @@ from awareness.scoring import (
     LevelState,
     RecentWindow,
     SectorScore,
+    campaign_facts,
     campaign_level,
     check_milestones,
-    is_campaign,
+    facts_until,
     may_form_campaign,
     product_key,
-    summarize_sightings,
 )
+from awareness.scoring.campaigns import FAST
 from awareness.settings import Settings
 from harness import BenchError, log
 
@@ -227,40 +228,50 @@ class Seeder(HistoryRows):
                 "strongest": strongest,
             })  # fmt: skip
         await self.copy("indicator_orgs", INDICATOR_ORG_COLUMNS, rows)
-        # Campaigns the history made: active where the window at the end of the history
-        # still shows one, with what the correlator would have announced; over otherwise.
-        since = HISTORY_END - self.window
-        campaigns = []
+        # Campaigns the history made: active where a window at the end of the history still
+        # shows one, with what the correlator would have announced; over otherwise. Every one
+        # the 90-day window shows counts as a slow campaign in progress (none is known to have
+        # been fast before): the most campaigns the correlator could have to carry.
+        since = HISTORY_END - self.sight_window
+        campaigns, members = [], []
         for (kind, value), found in sorted(by_value.items()):
             if len(found) < cfg.campaign.min_orgs or not may_form_campaign(kind, value, cfg=cfg):
                 continue
-            facts = summarize_sightings(
-                kind, value, as_sightings(found, since=since), HISTORY_END, cfg=cfg
-            )
+            campaign_id = len(campaigns) + 1
+            seen = as_sightings(found, since=since)
+            facts = campaign_facts([(kind, value)], seen, HISTORY_END, cfg=cfg)
             first = min(f["first_seen"] for f in found)
             last = max(f["last_seen"] for f in found)
-            if facts is not None and is_campaign(facts, cfg=cfg):
+            members.append((kind, value, campaign_id, first))
+            if facts is not None:
                 announced = check_milestones(None, facts, cfg=cfg).announced
                 assert announced is not None
+                fast = HISTORY_END if facts.pace == FAST else None
                 campaigns.append((
-                    len(campaigns) + 1, kind, value, json.dumps(announced.to_json()), True,
+                    campaign_id, kind, value, json.dumps(announced.to_json()), True,
                     facts.org_count, json.dumps(list(facts.sectors)), facts.max_severity,
                     campaign_level(facts, cfg=cfg).label, facts.first_seen, facts.last_seen,
-                    HISTORY_END,
+                    HISTORY_END, facts.pace, fast, facts_until(seen, HISTORY_END, cfg=cfg),
                 ))  # fmt: skip
             else:
                 sectors = sorted({f["sector"] for f in found})
                 top = max((s for f in found for _, s in f["strongest"]), default=0.0)
                 campaigns.append((
-                    len(campaigns) + 1, kind, value, None, False, len(found), json.dumps(sectors),
-                    top, "yellow", first, last, last,
+                    campaign_id, kind, value, None, False, len(found), json.dumps(sectors),
+                    top, "yellow", first, last, last, FAST, None, None,
                 ))  # fmt: skip
         await self.copy(
             "campaigns",
             ("id", "indicator_type", "indicator_value", "announced", "active", "org_count",
-             "sectors", "max_severity", "level", "first_seen", "last_seen", "updated_at"),
+             "sectors", "max_severity", "level", "first_seen", "last_seen", "updated_at", "pace",
+             "last_fast_at", "facts_until"),
             campaigns,
         )  # fmt: skip
+        await self.copy(
+            "campaign_indicators",
+            ("indicator_type", "indicator_value", "campaign_id", "joined_at"),
+            members,
+        )
         # Exposure: the latest incident per product and CVE, and the holders warned about it.
         holders = world.holders()
         sources, notices = [], []
@@ -297,8 +308,8 @@ class Seeder(HistoryRows):
             ))  # fmt: skip
         await self.copy(
             "sector_states",
-            ("sector", "score_state", "window_state", "level_state", "level", "own_level",
-             "score", "evidence", "evaluated_at"),
+            ("sector", "score_state", "window_state", "level_state", "level",
+             "dependency_announced", "score", "evidence", "evaluated_at"),
             states,
         )  # fmt: skip
         tick = datetime.fromtimestamp(math.floor(HISTORY_END.timestamp() / 60) * 60, UTC)

@@ -63,9 +63,15 @@ async def _record(
         campaign = ctx.state.campaigns[campaign_id]
         (await _sightings_of(ctx, campaign, at))[indicator] = seen
         return campaign_id
+    if campaign_facts([indicator], seen, at, cfg=ctx.scoring) is None:
+        return None
+    # Only now the campaign it ran in before, if any: whether it was fast lately decides
+    # whether the slow window may announce it.
     stored = await _stored(ctx, indicator)
     last_fast = stored["last_fast_at"] if stored is not None else None
-    if campaign_facts([indicator], seen, at, cfg=ctx.scoring, last_fast_at=last_fast) is None:
+    if last_fast is not None and (
+        campaign_facts([indicator], seen, at, cfg=ctx.scoring, last_fast_at=last_fast) is None
+    ):
         return None
     campaign = await _joinable(ctx, indicator, at) or await _open(ctx, indicator, stored, at)
     await upsert(
@@ -248,33 +254,44 @@ async def floors(
     ctx: Context, at: datetime, sectors: Iterable[str], *, expire: bool
 ) -> dict[str, list[Floor]]:
     """The campaign floor of each of `sectors`: the strongest campaign touching it, with how
-    many do. With `expire`, every campaign is looked at, and those no window sees any more end
-    here, so a later return is announced as new."""
+    many do. Campaigns whose facts have run out are summarized again first; with `expire` (a
+    tick) every such campaign is, and those no window sees any more end here, so a later
+    return is announced as new."""
     wanted = set(sectors)
     state = ctx.state
-    ids = (
-        set(state.campaigns)
-        if expire
-        else set().union(*(state.by_sector.get(s, ()) for s in wanted))
-    )
-    found: dict[str, list[Floor]] = {}
-    for campaign_id in sorted(ids):
+    if expire:
+        candidates: Iterable[int] = list(state.campaigns) if state.stale_at(at) else ()
+    else:
+        candidates = set().union(*(state.by_sector.get(s, ()) for s in wanted))
+    for campaign_id in sorted(candidates):
         campaign = state.campaigns.get(campaign_id)
-        if campaign is None:
-            continue
-        if not campaign.current(at):
-            if not await _refresh(ctx, campaign, at, expire=expire):
-                continue
-        elif not campaign.floors:
-            _build_floors(ctx, campaign)
-        for sector in wanted.intersection(campaign.floors):
-            found.setdefault(sector, []).append(campaign.floors[sector])
-    return {sector: [_strongest(held)] for sector, held in found.items()}
+        if campaign is not None and not campaign.current(at):
+            await _refresh(ctx, campaign, at, expire=expire)
+    found: dict[str, list[Floor]] = {}
+    for sector in wanted:
+        floor = state.sector_floors.get(sector)
+        if floor is None:
+            floor = _strongest(ctx, sector)
+            state.sector_floors[sector] = floor
+        if isinstance(floor, Floor):
+            found[sector] = [floor]
+    return found
 
 
-def _strongest(held: list[Floor]) -> Floor:
+def _strongest(ctx: Context, sector: str) -> Floor | bool:
     """One campaign floor per sector, however many campaigns touch it: the strongest names
-    itself, and the evidence says how many there are."""
+    itself, and the evidence says how many there are. False: none."""
+    held = []
+    for campaign_id in ctx.state.by_sector.get(sector, ()):
+        campaign = ctx.state.campaigns[campaign_id]
+        if campaign.facts is None:
+            continue
+        if not campaign.floors:
+            _build_floors(ctx, campaign)
+        if sector in campaign.floors:
+            held.append(campaign.floors[sector])
+    if not held:
+        return False
     best = max(
         held, key=lambda f: (f.level, f.evidence["organizations"], -f.evidence["campaign_id"])
     )
@@ -290,6 +307,7 @@ def _strongest(held: list[Floor]) -> Floor:
 
 def _hold(ctx: Context, campaign: Campaign, facts: CampaignFacts, at: datetime) -> None:
     """Keep the campaign's facts, until when they hold, and its floor for each sector."""
+    ctx.state.changed(campaign)
     campaign.facts, campaign.sectors = facts, facts.sectors
     campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
     _build_floors(ctx, campaign)
@@ -310,6 +328,7 @@ async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bo
     await _sightings_of(ctx, campaign, at)
     facts = campaign.summarize(at, cfg=ctx.scoring)
     campaign.floors = {}
+    ctx.state.changed(campaign)
     if facts is None:
         campaign.facts = None
         if expire:

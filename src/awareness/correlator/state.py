@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +107,11 @@ class CorrelationState:
     campaigns: dict[int, Campaign]
     by_indicator: dict[Indicator, int] = field(default_factory=dict)
     by_sector: dict[str, set[int]] = field(default_factory=dict)
+    # Each sector's campaign floor (False: none) until a campaign touching it changes.
+    sector_floors: dict[str, Floor | bool] = field(default_factory=dict)
+    # The first moment a campaign's facts run out (None: to be found again), so most ticks
+    # need not look at any campaign.
+    next_stale: datetime | None = None
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
@@ -118,15 +123,35 @@ class CorrelationState:
             self.by_indicator[indicator] = campaign.id
         for sector in campaign.sectors:
             self.by_sector.setdefault(sector, set()).add(campaign.id)
+        self.changed(campaign)
 
     def forget(self, campaign: Campaign) -> None:
         if self.campaigns.pop(campaign.id, None) is None:
             return
+        self.changed(campaign)
         for indicator in campaign.indicators:
             if self.by_indicator.get(indicator) == campaign.id:
                 del self.by_indicator[indicator]
         for ids in self.by_sector.values():
             ids.discard(campaign.id)
+
+    def changed(self, campaign: Campaign) -> None:
+        """Its sectors' campaign floors must be found again."""
+        self.next_stale = None
+        for sector in campaign.sectors:
+            self.sector_floors.pop(sector, None)
+
+    def stale_at(self, at: datetime) -> bool:
+        """Whether some campaign's facts have run out by `at`."""
+        if self.next_stale is None:
+            self.next_stale = min(
+                (
+                    c.facts_until if c.facts is not None and c.facts_until is not None else at
+                    for c in self.campaigns.values()
+                ),
+                default=datetime.max.replace(tzinfo=UTC),
+            )
+        return at >= self.next_stale
 
 
 @dataclass
