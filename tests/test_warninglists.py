@@ -3,10 +3,16 @@ every operator sees and nothing an attacker can register."""
 
 from __future__ import annotations
 
-import pytest
+import logging
+from pathlib import Path
 
+import pytest
+from asgi_lifespan import LifespanManager
+
+from awareness.api.app import create_app
 from awareness.scoring.benign import KnownBenign
 from awareness.warninglists import DEFAULT_LISTS, available, load
+from tests.conftest import make_settings
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
@@ -70,3 +76,17 @@ def test_an_unknown_slug_is_refused_with_the_choice() -> None:
         load(["public-dns-v4", "no-such-list"])
     assert "public-dns-v4" in str(caught.value)
     assert "empty-hashes" in str(caught.value)
+
+
+async def test_the_lists_in_use_are_reported_at_start_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'start.db'}")
+    app = create_app(settings)
+    with caplog.at_level(logging.INFO, logger="awareness.api.app"):
+        async with LifespanManager(app):
+            pass
+    (record,) = [r for r in caplog.records if r.getMessage() == "known-benign indicators"]
+    assert record.warninglists == len(DEFAULT_LISTS)
+    assert record.warninglist_entries > 300_000
+    assert record.allow_list_entries == len(settings.scoring.campaign.allow_list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,10 @@ async def test_rescore_commands(database_url: str, tmp_path: Path) -> None:
 
     same = run_cli(database_url, "rescore", "--dry-run")
     assert "same levels, level changes and warnings" in same.stdout
+    # What the history costs in attention, per sector and kind, live and rebuilt.
+    assert "warnings per sector and kind (live -> rebuilt):" in same.stdout
+    assert re.search(r"^  energy\s+sector_level\s+1 -> 1$", same.stdout, re.M), same.stdout
+    assert re.search(r"^  total\s+1 -> 1 \(1\.00 -> 1\.00 per report\)$", same.stdout, re.M)
 
     other = tmp_path / "config"
     shutil.copytree(resource_dir("config"), other)
@@ -52,6 +57,7 @@ async def test_rescore_commands(database_url: str, tmp_path: Path) -> None:
     backtest = run_cli(database_url, "rescore", "--config", str(other), "--dry-run")
     assert "energy: level now yellow -> blue" in backtest.stdout
     assert "only live" in backtest.stdout
+    assert re.search(r"^  energy\s+sector_level\s+1 -> 1$", backtest.stdout, re.M)
 
     replaced = run_cli(database_url, "rescore", "--config", str(other))
     assert "live state replaced" in replaced.stdout

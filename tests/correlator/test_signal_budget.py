@@ -203,3 +203,31 @@ async def test_known_benign_indicators_make_no_campaign_and_no_exposure(
     other = await s.report("energy-1", NOISE, indicators=[C2])
     listed = (await client.get(f"/v1/incidents/{other}", headers=s.keys["energy-1"])).json()
     assert listed["indicators"] == [C2 | {"known_benign": None}]
+
+
+async def test_titles_and_evidence_use_canonical_forms(
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    s = Scenario(app, client, clock)
+    for i in range(1, 4):
+        await s.org(f"energy-{i}", "energy")
+    cert = await add_key(app, Role.supervisor)
+    spelled = [
+        {"type": "domain", "value": "Login.EVIL-Portal.RU."},
+        {"type": "ipv6", "value": "2A01:04F8:0C17:1E4A:0000:0000:0000:0002"},
+        {"type": "cve", "value": "cve-2024-3400"},
+    ]
+    for i in range(1, 4):
+        await s.report(f"energy-{i}", NOISE, indicators=spelled)
+    (warning,) = await s.warnings(cert, kind="campaign")
+    canonical = [
+        {"type": "domain", "value": "login.evil-portal.ru"},
+        {"type": "ipv6", "value": "2a01:4f8:c17:1e4a::2"},
+        {"type": "cve", "value": "CVE-2024-3400"},
+    ]
+    assert warning["indicators"] == canonical
+    assert warning["evidence"]["indicators"] == canonical
+    assert warning["title"] == (
+        "Campaign detected: domain login.evil-portal.ru and 2 more indicators reported by 3 "
+        "organizations in energy"
+    )

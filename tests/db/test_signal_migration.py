@@ -53,9 +53,7 @@ OLD_CAMPAIGNS = sa.table(
 )
 OLD_WARNINGS = sa.table(
     "warnings",
-    *(
-        sa.column(name) for name in ("id", "seq", "kind", "sector", "level", "title", "campaign_id")
-    ),
+    *(sa.column(name) for name in ("id", "seq", "kind", "sector", "level", "title", "campaign_id")),
     sa.column("sectors", sa.JSON),
     sa.column("evidence", sa.JSON),
     sa.column("created_at", sa.DateTime(timezone=True)),
