@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
+from awareness.correlator import rescore
 from tests.conftest import add_key
 from tests.correlator.test_scenario import NOISE, SEVERE, SIGNIFICANT, Scenario
 
@@ -36,6 +38,20 @@ async def unmoved(s: Scenario, cert: dict[str, str], reporting: set[str]) -> Non
         assert level == "none", sector
         detail = (await s.client.get(f"/v1/sectors/{sector}", headers=cert)).json()
         assert detail["history"] == [], sector
+
+
+async def rebuilt_the_same(app: FastAPI, clock: ManualClock, tmp_path: Path) -> None:
+    """`awareness rescore` rebuilds the same levels, level changes and warnings from the
+    reports alone."""
+    components = app.state.components
+    rebuilt = await rescore.rebuild(
+        components.database, components.settings, scratch_dir=tmp_path, now=clock.now()
+    )
+    try:
+        comparison = await rescore.compare(components.database, rebuilt)
+    finally:
+        await rebuilt.dispose()
+    assert comparison.identical, "\n".join(comparison.lines())
 
 
 def tally(warnings: list[dict[str, Any]]) -> str:
@@ -91,7 +107,7 @@ async def test_a_campaign_escalating_one_sector_to_red_costs_at_most_10_warnings
 
 
 async def test_a_cross_sector_intrusion_set_is_one_campaign_and_at_most_8_warnings(
-    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
 ) -> None:
     s = Scenario(app, client, clock)
     for sector, prefix in (("energy", "grid"), ("water", "aqua"), ("communications", "telco")):
@@ -125,6 +141,7 @@ async def test_a_cross_sector_intrusion_set_is_one_campaign_and_at_most_8_warnin
     assert "CVE-2023-34362" in exposure[0]["title"]
     await unmoved(s, cert, {"energy", "water", "communications"})
     print(f"\nwarnings to a national supervisor: {len(warnings)} ({tally(warnings)})")
+    await rebuilt_the_same(app, clock, tmp_path)
 
 
 EMPTY_FILE_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -133,7 +150,7 @@ KILLDISK = {"type": "sha256", "value": "8e5f" * 16}
 
 
 async def test_a_staged_intrusion_is_found_as_a_slow_campaign_weeks_before_its_burst(
-    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
 ) -> None:
     """Shaped on the 2015 Ukraine grid attack: one spear-phishing domain reaches three
     distribution operators weeks apart, then a coordinated burst cuts power."""
@@ -171,6 +188,7 @@ async def test_a_staged_intrusion_is_found_as_a_slow_campaign_weeks_before_its_b
     lead = burst_at - found_at
     assert lead >= timedelta(days=14)
     print(f"\nslow campaign found {lead.days} days before the burst ({found_at:%Y-%m-%d})")
+    await rebuilt_the_same(app, clock, tmp_path)
 
 
 async def test_known_benign_indicators_make_no_campaign_and_no_exposure(
