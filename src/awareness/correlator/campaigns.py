@@ -259,67 +259,49 @@ async def floors(
     return is announced as new."""
     wanted = set(sectors)
     state = ctx.state
+    candidates: set[int] = set()
+    if state.stale_at(at):
+        candidates = (
+            set(state.campaigns)
+            if expire
+            else set().union(*(state.by_sector.get(s, ()) for s in wanted))
+        )
+        state.next_stale = None
     if expire:
-        candidates: Iterable[int] = list(state.campaigns) if state.stale_at(at) else ()
-    else:
-        candidates = set().union(*(state.by_sector.get(s, ()) for s in wanted))
+        candidates |= state.ending
     for campaign_id in sorted(candidates):
         campaign = state.campaigns.get(campaign_id)
         if campaign is not None and not campaign.current(at):
             await _refresh(ctx, campaign, at, expire=expire)
     found: dict[str, list[Floor]] = {}
     for sector in wanted:
-        floor = state.sector_floors.get(sector)
+        best = state.strongest(sector)
+        if best is None:
+            continue
+        floor = best.floors.get(sector)
         if floor is None:
-            floor = _strongest(ctx, sector)
-            state.sector_floors[sector] = floor
-        if isinstance(floor, Floor):
-            found[sector] = [floor]
+            floor = campaign_floor(best.facts, sector, cfg=ctx.scoring, campaign_id=best.id)
+            if floor is None:
+                continue
+            best.floors[sector] = floor
+        others = len(state.by_sector.get(sector, ())) - 1
+        if others > 0:
+            floor = Floor(
+                floor.rule,
+                floor.level,
+                f"{floor.detail} (and {others} more campaign{'s' * (others > 1)})",
+                floor.evidence | {"campaigns": others + 1},
+            )
+        found[sector] = [floor]
     return found
 
 
-def _strongest(ctx: Context, sector: str) -> Floor | bool:
-    """One campaign floor per sector, however many campaigns touch it: the strongest names
-    itself, and the evidence says how many there are. False: none."""
-    held = []
-    for campaign_id in ctx.state.by_sector.get(sector, ()):
-        campaign = ctx.state.campaigns[campaign_id]
-        if campaign.facts is None:
-            continue
-        if not campaign.floors:
-            _build_floors(ctx, campaign)
-        if sector in campaign.floors:
-            held.append(campaign.floors[sector])
-    if not held:
-        return False
-    best = max(
-        held, key=lambda f: (f.level, f.evidence["organizations"], -f.evidence["campaign_id"])
-    )
-    if len(held) == 1:
-        return best
-    return Floor(
-        best.rule,
-        best.level,
-        f"{best.detail} (and {len(held) - 1} more campaign{'s' * (len(held) > 2)})",
-        best.evidence | {"campaigns": len(held)},
-    )
-
-
 def _hold(ctx: Context, campaign: Campaign, facts: CampaignFacts, at: datetime) -> None:
-    """Keep the campaign's facts, until when they hold, and its floor for each sector."""
-    ctx.state.changed(campaign)
+    """Keep the campaign's facts and until when they hold; its floors are built when read."""
     campaign.facts, campaign.sectors = facts, facts.sectors
     campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
-    _build_floors(ctx, campaign)
-    ctx.state.track(campaign)
-
-
-def _build_floors(ctx: Context, campaign: Campaign) -> None:
     campaign.floors = {}
-    for sector in campaign.sectors:
-        floor = campaign_floor(campaign.facts, sector, cfg=ctx.scoring, campaign_id=campaign.id)
-        if floor is not None:
-            campaign.floors[sector] = floor
+    ctx.state.track(campaign)
 
 
 async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bool) -> bool:
@@ -328,9 +310,9 @@ async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bo
     await _sightings_of(ctx, campaign, at)
     facts = campaign.summarize(at, cfg=ctx.scoring)
     campaign.floors = {}
-    ctx.state.changed(campaign)
     if facts is None:
         campaign.facts = None
+        ctx.state.track(campaign)
         if expire:
             campaign.announced = None
             await store(ctx, campaign, at, None)

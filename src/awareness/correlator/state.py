@@ -38,6 +38,7 @@ from awareness.scoring import (
     Sighting,
     announced_from_json,
     campaign_facts,
+    campaign_level,
 )
 from awareness.scoring.campaigns import SLOW, Indicator
 
@@ -96,60 +97,111 @@ class Campaign:
         return self.facts is not None and self.facts_until is not None and at < self.facts_until
 
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
+Rank = tuple[Level, int, int]
+
+
 @dataclass
 class CorrelationState:
+    """A long history leaves thousands of campaigns in progress; a report touches a few. So
+    what every evaluation reads (each sector's strongest campaign, the first moment some
+    campaign's facts run out) is kept up to date as campaigns change, never found by walking
+    them all."""
+
     cursor: Cursor
     sectors: dict[str, SectorRecord]
     # Registration times per sector, sorted: breadth floors count organizations known at `at`.
     org_times: dict[str, list[datetime]]
+    scoring: ScoringConfig
     # Active campaigns by id, the campaign of each of their indicators, and the campaigns that
     # touch each sector.
-    campaigns: dict[int, Campaign]
+    campaigns: dict[int, Campaign] = field(default_factory=dict)
     by_indicator: dict[Indicator, int] = field(default_factory=dict)
     by_sector: dict[str, set[int]] = field(default_factory=dict)
-    # Each sector's campaign floor (False: none) until a campaign touching it changes.
-    sector_floors: dict[str, Floor | bool] = field(default_factory=dict)
-    # The first moment a campaign's facts run out (None: to be found again), so most ticks
-    # need not look at any campaign.
+    # The strongest campaign touching each sector (None: none); absent: to be found again.
+    best: dict[str, int | None] = field(default_factory=dict)
+    # The first moment a campaign's facts run out (None: to be found again), and the
+    # campaigns no window shows any more, which the next tick ends.
     next_stale: datetime | None = None
+    ending: set[int] = field(default_factory=set)
+    _indexed: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
 
+    def rank(self, campaign: Campaign) -> Rank:
+        """Stronger floor first, then more organizations, then the older campaign."""
+        assert campaign.facts is not None
+        level = campaign_level(campaign.facts, cfg=self.scoring)
+        return (level, campaign.facts.org_count, -campaign.id)
+
     def track(self, campaign: Campaign) -> None:
-        self.forget(campaign)
+        """Index a campaign that is new or whose facts just changed."""
         self.campaigns[campaign.id] = campaign
         for indicator in campaign.indicators:
             self.by_indicator[indicator] = campaign.id
-        for sector in campaign.sectors:
+        before = self._indexed.get(campaign.id, ())
+        now = campaign.sectors if campaign.facts is not None else ()
+        for sector in set(before) - set(now):
+            self.by_sector.get(sector, set()).discard(campaign.id)
+        for sector in now:
             self.by_sector.setdefault(sector, set()).add(campaign.id)
-        self.changed(campaign)
+        self._indexed[campaign.id] = tuple(now)
+        for sector in set(before) | set(now):
+            self._rebest(sector, campaign)
+        if campaign.facts is None or campaign.facts_until is None:
+            self.ending.add(campaign.id)
+        else:
+            self.ending.discard(campaign.id)
+            if self.next_stale is not None:
+                self.next_stale = min(self.next_stale, campaign.facts_until)
 
     def forget(self, campaign: Campaign) -> None:
+        self.ending.discard(campaign.id)
         if self.campaigns.pop(campaign.id, None) is None:
             return
-        self.changed(campaign)
         for indicator in campaign.indicators:
             if self.by_indicator.get(indicator) == campaign.id:
                 del self.by_indicator[indicator]
-        for ids in self.by_sector.values():
-            ids.discard(campaign.id)
+        for sector in self._indexed.pop(campaign.id, ()):
+            self.by_sector.get(sector, set()).discard(campaign.id)
+            if self.best.get(sector, -1) == campaign.id:
+                del self.best[sector]
 
-    def changed(self, campaign: Campaign) -> None:
-        """Its sectors' campaign floors must be found again."""
-        self.next_stale = None
-        for sector in campaign.sectors:
-            self.sector_floors.pop(sector, None)
+    def _rebest(self, sector: str, campaign: Campaign) -> None:
+        if sector not in self.best:
+            return
+        best = self.best[sector]
+        if best == campaign.id:
+            del self.best[sector]  # it may have weakened: find the strongest again when asked
+        elif (
+            campaign.facts is not None
+            and sector in campaign.sectors
+            and (best is None or self.rank(campaign) > self.rank(self.campaigns[best]))
+        ):
+            self.best[sector] = campaign.id
+
+    def strongest(self, sector: str) -> Campaign | None:
+        if sector not in self.best:
+            touching = [
+                self.campaigns[i]
+                for i in self.by_sector.get(sector, ())
+                if self.campaigns[i].facts is not None
+            ]
+            self.best[sector] = max(touching, key=self.rank).id if touching else None
+        best = self.best[sector]
+        return None if best is None else self.campaigns[best]
 
     def stale_at(self, at: datetime) -> bool:
         """Whether some campaign's facts have run out by `at`."""
         if self.next_stale is None:
             self.next_stale = min(
                 (
-                    c.facts_until if c.facts is not None and c.facts_until is not None else at
+                    c.facts_until
                     for c in self.campaigns.values()
+                    if c.facts is not None and c.facts_until is not None
                 ),
-                default=datetime.max.replace(tzinfo=UTC),
+                default=_NEVER,
             )
         return at >= self.next_stale
 
@@ -231,7 +283,7 @@ async def load_state(
     for org in await conn.execute(query.order_by(organizations.c.created_at)):
         org_times.setdefault(org.sector, []).append(org.created_at)
 
-    state = CorrelationState(cursor, records, org_times, {})
+    state = CorrelationState(cursor, records, org_times, scoring)
     rows = (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings().all()
     members = await _indicators_of(conn, [row["id"] for row in rows])
     for row in rows:

@@ -60,9 +60,8 @@ def window_facts(
 ) -> CampaignFacts | None:
     """Facts over the sightings whose `detected_at` lies within `hours` before `at` (a few
     minutes after `at` also count: ingest tolerates that clock skew). None if none do."""
-    at = require_aware(at, "at")
-    window = timedelta(hours=hours)
-    inside = [s for s in sightings if at - require_aware(s.detected_at, "detected_at") < window]
+    cutoff = require_aware(at, "at") - timedelta(hours=hours)
+    inside = [s for s in sightings if s.detected_at > cutoff]
     if not inside:
         return None
     return CampaignFacts(
@@ -112,12 +111,14 @@ def campaign_facts(
 def facts_until(sightings: Iterable[Sighting], at: datetime, *, cfg: ScoringConfig) -> datetime:
     """Until when the facts at `at` hold without a new sighting: the first moment a sighting
     leaves either window."""
-    moments = [
-        s.detected_at + timedelta(hours=hours)
-        for hours in {cfg.campaign.window_hours, cfg.campaign.widest_hours}
-        for s in sightings
-        if at - s.detected_at < timedelta(hours=hours)
-    ]
+    sightings = list(sightings)
+    moments = []
+    for hours in {cfg.campaign.window_hours, cfg.campaign.widest_hours}:
+        window = timedelta(hours=hours)
+        cutoff = at - window
+        inside = [s.detected_at for s in sightings if s.detected_at > cutoff]
+        if inside:
+            moments.append(min(inside) + window)
     return min(moments, default=at)
 
 
