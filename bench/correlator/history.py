@@ -31,7 +31,7 @@ class HistoryRows:
         # Who reported what is kept over the widest campaign window (the slow one when on).
         self.sight_window = timedelta(hours=self.cfg.campaign.widest_hours)
         self.severity_memo: dict[tuple[Any, ...], tuple[float, str]] = {}
-        self.agg: dict[tuple[str, str, int], tuple[datetime, datetime, list[Any], str]] = {}
+        self.agg: dict[tuple[str, str, int], tuple[datetime, datetime, list[Any], str, float]] = {}
         self.sources: dict[str, tuple[int, int, float, datetime, datetime]] = {}
         self.recent_scores: list[tuple[int, int, float, datetime]] = []
         self.warning_id = 0
@@ -87,18 +87,21 @@ class HistoryRows:
             if source == "fresh":
                 strongest = json.dumps([[detected.isoformat(), severity]])
                 out["indicator_orgs"].append(
-                    (kind, value, org.id, org.sector, detected, detected, strongest)
+                    (kind, value, org.id, org.sector, detected, detected, severity, strongest)
                 )
                 continue
             key = (kind, value, spec.org)
             own = self.agg.get(key)
+            # As sightings.record keeps them: the row starts again after the widest window,
+            # its strongest recent reports cover the fast one.
             if own is not None and own[1] > since:
                 first, last = min(own[0], detected), max(own[1], detected)
+                previous, peak = own[2], max(own[4], severity)
             else:
                 first = last = detected
-            previous = own[2] if own is not None else []
-            kept = keep_strongest([*previous, (detected, severity)], since=since)
-            self.agg[key] = (first, last, kept, org.sector)
+                previous, peak = [], severity
+            kept = keep_strongest([*previous, (detected, severity)], since=received - self.window)
+            self.agg[key] = (first, last, kept, org.sector, peak)
         keys = {f"product:{a.product.key}" for a in spec.assets if a.product is not None}
         keys |= {f"cve:{value}" for kind, value, _, _ in spec.indicators if kind == "cve"}
         for match_key in keys:
@@ -166,7 +169,7 @@ EVENT_COLUMNS = tuple(
 )
 REPORT_COLUMNS = ("id", "xact", "kind", "org_id", "key_id", "received_at", "request_id")
 INDICATOR_ORG_COLUMNS = ("indicator_type", "indicator_value", "org_id", "sector", "first_seen",
-                         "last_seen", "strongest")  # fmt: skip
+                         "last_seen", "peak", "strongest")  # fmt: skip
 INCIDENT_TABLES: dict[str, tuple[str, ...]] = {
     "reports": REPORT_COLUMNS,
     "incidents": ("id", "org_id", "sector", "received_at", "detected_at", "occurred_at",

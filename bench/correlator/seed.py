@@ -37,7 +37,7 @@ from awareness.scoring import (
     may_form_campaign,
     product_key,
 )
-from awareness.scoring.campaigns import FAST
+from awareness.scoring.campaigns import FAST, Summary
 from awareness.settings import Settings
 from harness import BenchError, log
 
@@ -219,13 +219,13 @@ class Seeder(HistoryRows):
         # indicator_orgs for every value seen more than once (fresh ones went in already).
         rows = []
         by_value: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for (kind, value, org), (first, last, kept, sector) in self.agg.items():
+        for (kind, value, org), (first, last, kept, sector, peak) in self.agg.items():
             strongest = [[t.isoformat(), s] for t, s in kept]
             org_id = world.orgs[org].id
-            rows.append((kind, value, org_id, sector, first, last, json.dumps(strongest)))
+            rows.append((kind, value, org_id, sector, first, last, peak, json.dumps(strongest)))
             by_value[(kind, value)].append({
                 "org_id": org_id, "sector": sector, "first_seen": first, "last_seen": last,
-                "strongest": strongest,
+                "strongest": strongest, "peak": peak,
             })  # fmt: skip
         await self.copy("indicator_orgs", INDICATOR_ORG_COLUMNS, rows)
         # Campaigns the history made: active where a window at the end of the history still
@@ -238,12 +238,22 @@ class Seeder(HistoryRows):
             if len(found) < cfg.campaign.min_orgs or not may_form_campaign(kind, value, cfg=cfg):
                 continue
             campaign_id = len(campaigns) + 1
-            seen = as_sightings(found, since=since)
-            facts = campaign_facts([(kind, value)], seen, HISTORY_END, cfg=cfg)
+            inside = [f for f in found if f["last_seen"] > since]
+            seen = as_sightings(found, since=HISTORY_END - self.window)
+            slow = Summary(
+                org_count=len(inside),
+                sectors=tuple(sorted({f["sector"] for f in inside})),
+                max_severity=max((f["peak"] for f in inside), default=0.0),
+                first_seen=min((f["first_seen"] for f in inside), default=HISTORY_END),
+                last_seen=max((f["last_seen"] for f in inside), default=HISTORY_END),
+                oldest_last_seen=min((f["last_seen"] for f in inside), default=HISTORY_END),
+            )
+            facts = campaign_facts([(kind, value)], seen, HISTORY_END, cfg=cfg, slow=slow)
             first = min(f["first_seen"] for f in found)
             last = max(f["last_seen"] for f in found)
             members.append((kind, value, campaign_id, first))
             if facts is not None:
+                until = facts_until(seen, HISTORY_END, cfg=cfg, slow=slow)
                 announced = check_milestones(None, facts, cfg=cfg).announced
                 assert announced is not None
                 fast = HISTORY_END if facts.pace == FAST else None
@@ -251,7 +261,7 @@ class Seeder(HistoryRows):
                     campaign_id, kind, value, json.dumps(announced.to_json()), True,
                     facts.org_count, json.dumps(list(facts.sectors)), facts.max_severity,
                     campaign_level(facts, cfg=cfg).label, facts.first_seen, facts.last_seen,
-                    HISTORY_END, facts.pace, fast, facts_until(seen, HISTORY_END, cfg=cfg),
+                    HISTORY_END, facts.pace, fast, until,
                 ))  # fmt: skip
             else:
                 sectors = sorted({f["sector"] for f in found})

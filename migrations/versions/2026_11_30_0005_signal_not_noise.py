@@ -38,6 +38,11 @@ def upgrade() -> None:
     # rebuild of a table other tables reference would trip SQLite's foreign keys.
     op.add_column("indicators", sa.Column("benign", sa.String(200)))
     op.add_column(
+        "indicator_orgs",
+        sa.Column("peak", sa.Float, nullable=False, server_default=sa.text("0")),
+    )
+    _peaks()
+    op.add_column(
         "campaigns",
         sa.Column("pace", sa.String(4), nullable=False, server_default=sa.text("'fast'")),
     )
@@ -87,12 +92,27 @@ def downgrade() -> None:
         ("campaigns", "last_fast_at"),
         ("campaigns", "pace"),
         ("indicators", "benign"),
+        ("indicator_orgs", "peak"),
     )
 
 
 def _drop(*columns: tuple[str, str]) -> None:
     for table, column in columns:
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+def _peaks() -> None:
+    """Each organization's strongest report of an indicator, from the recent ones it kept."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE indicator_orgs SET peak = coalesce((SELECT max((e->>1)::float)"
+            " FROM jsonb_array_elements(strongest) AS e), 0)"
+        )
+    else:
+        op.execute(
+            "UPDATE indicator_orgs SET peak = coalesce((SELECT max(json_extract(e.value, '$[1]'))"
+            " FROM json_each(strongest) AS e), 0)"
+        )
 
 
 def _campaign_indicators(connection: sa.Connection) -> None:

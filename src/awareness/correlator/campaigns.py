@@ -57,20 +57,28 @@ async def _record(
     kind, value = indicator
     if not may_form_campaign(kind, value, cfg=ctx.scoring):
         return None
-    seen = await sightings.record(ctx.conn, kind, value, sighting, since=_since(ctx, at))
+    await sightings.record(
+        ctx.conn, kind, value, sighting, fast_since=_fast_since(ctx, at), since=_since(ctx, at)
+    )
     campaign_id = ctx.state.by_indicator.get(indicator)
     if campaign_id is not None:
         campaign = ctx.state.campaigns[campaign_id]
-        (await _sightings_of(ctx, campaign, at))[indicator] = seen
+        (await _sightings_of(ctx, campaign, at))[indicator] = await _recent(ctx, indicator, at)
         return campaign_id
-    if campaign_facts([indicator], seen, at, cfg=ctx.scoring) is None:
+    # The database counts the widest window first: most indicators stop here.
+    slow = await sightings.summary(ctx.conn, [indicator], since=_since(ctx, at))
+    if slow is None or slow.org_count < ctx.scoring.campaign.min_orgs:
+        return None
+    seen = await _recent(ctx, indicator, at)
+    if campaign_facts([indicator], seen, at, cfg=ctx.scoring, slow=slow) is None:
         return None
     # Only now the campaign it ran in before, if any: whether it was fast lately decides
     # whether the slow window may announce it.
     stored = await _stored(ctx, indicator)
     last_fast = stored["last_fast_at"] if stored is not None else None
     if last_fast is not None and (
-        campaign_facts([indicator], seen, at, cfg=ctx.scoring, last_fast_at=last_fast) is None
+        campaign_facts([indicator], seen, at, cfg=ctx.scoring, slow=slow, last_fast_at=last_fast)
+        is None
     ):
         return None
     campaign = await _joinable(ctx, indicator, at) or await _open(ctx, indicator, stored, at)
@@ -88,12 +96,16 @@ async def _record(
     return campaign.id
 
 
+async def _recent(ctx: Context, indicator: Indicator, at: datetime) -> list[Sighting]:
+    return await sightings.recent(ctx.conn, *indicator, since=_fast_since(ctx, at))
+
+
 async def _sightings_of(
     ctx: Context, campaign: Campaign, at: datetime
 ) -> dict[Indicator, list[Sighting]]:
-    """The campaign's sightings, read on first need in the batch."""
+    """The campaign's fast-window sightings, read on first need in the batch."""
     if campaign.sightings is None:
-        campaign.sightings = await load_sightings(ctx.conn, campaign, since=_since(ctx, at))
+        campaign.sightings = await load_sightings(ctx.conn, campaign, since=_fast_since(ctx, at))
     return campaign.sightings
 
 
@@ -101,10 +113,24 @@ def _since(ctx: Context, at: datetime) -> datetime:
     return at - timedelta(hours=ctx.scoring.campaign.widest_hours)
 
 
+def _fast_since(ctx: Context, at: datetime) -> datetime:
+    return at - timedelta(hours=ctx.scoring.campaign.window_hours)
+
+
+async def _summarize(ctx: Context, campaign: Campaign, at: datetime) -> CampaignFacts | None:
+    """What the campaign is at `at`: its fast sightings, and the slow window counted anew."""
+    await _sightings_of(ctx, campaign, at)
+    if ctx.scoring.campaign.slow_window_days:
+        campaign.slow = await sightings.summary(
+            ctx.conn, campaign.indicators, since=_since(ctx, at)
+        )
+    return campaign.summarize(at, cfg=ctx.scoring)
+
+
 async def _observe(ctx: Context, campaign: Campaign, sighting: Sighting, at: datetime) -> set[str]:
     """The campaign after a new sighting: stored, and announced when it passes a milestone.
     An indicator joining it is no milestone of its own."""
-    facts = campaign.summarize(at, cfg=ctx.scoring)
+    facts = await _summarize(ctx, campaign, at)
     check = check_milestones(campaign.announced, facts, cfg=ctx.scoring)
     if facts is None or check.announced is None:
         return set()
@@ -299,7 +325,9 @@ async def floors(
 def _hold(ctx: Context, campaign: Campaign, facts: CampaignFacts, at: datetime) -> None:
     """Keep the campaign's facts and until when they hold; its floors are built when read."""
     campaign.facts, campaign.sectors = facts, facts.sectors
-    campaign.facts_until = facts_until(campaign.all_sightings(), at, cfg=ctx.scoring)
+    campaign.facts_until = facts_until(
+        campaign.all_sightings(), at, cfg=ctx.scoring, slow=campaign.slow
+    )
     campaign.floors = {}
     ctx.state.track(campaign)
 
@@ -307,8 +335,7 @@ def _hold(ctx: Context, campaign: Campaign, facts: CampaignFacts, at: datetime) 
 async def _refresh(ctx: Context, campaign: Campaign, at: datetime, *, expire: bool) -> bool:
     """Summarize the campaign again once a sighting has left a window, and store what it is
     now. False when it is no campaign any more; with `expire`, it ends."""
-    await _sightings_of(ctx, campaign, at)
-    facts = campaign.summarize(at, cfg=ctx.scoring)
+    facts = await _summarize(ctx, campaign, at)
     campaign.floors = {}
     if facts is None:
         campaign.facts = None

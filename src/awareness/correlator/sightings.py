@@ -1,10 +1,11 @@
-"""Who reported an indicator, kept per organization: first and last report, and the strongest
-recent ones. A campaign check reads one row per organization, however often each repeats the
-indicator, so its cost does not grow with the history."""
+"""Who reported an indicator, kept per organization: first and last report, its strongest report
+and the strongest recent ones. A campaign check reads one row per organization of the fast
+window, however often each repeats the indicator, and lets the database count the slow window,
+so its cost does not grow with the history."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import indicator_orgs
 from awareness.db.upsert import upsert
-from awareness.scoring import Sighting
+from awareness.scoring import Sighting, Summary
 from awareness.timestamps import time_from_json, time_to_json
 
 Strongest = list[tuple[datetime, float]]
@@ -32,8 +33,9 @@ def keep_strongest(entries: Iterable[tuple[datetime, float]], *, since: datetime
 
 
 def as_sightings(rows: Iterable[dict[str, Any]], *, since: datetime) -> list[Sighting]:
-    """Stand-in sightings that give `summarize_sightings` the same organizations, sectors,
-    strongest severity and first and last reports as every real one would."""
+    """Stand-in sightings that give `window_facts` the same organizations, sectors, strongest
+    severity and last reports as every real one would, for windows up to the one the rows
+    were kept for."""
     found: list[Sighting] = []
     for row in rows:
         if row["last_seen"] <= since:
@@ -59,32 +61,81 @@ _OWN = sa.select(indicator_orgs).where(_SAME, indicator_orgs.c.org_id == sa.bind
 
 
 async def reporters(
-    conn: AsyncConnection, kind: str, value: str, *, since: datetime, org_id: str | None = None
+    conn: AsyncConnection, kind: str, value: str, *, since: datetime
 ) -> dict[str, dict[str, Any]]:
-    """The organizations that reported the indicator after `since` (an index range), and
-    `org_id`'s own row whenever it reported it."""
-    same = {"kind": kind, "value": value}
-    rows = await conn.execute(_RECENT, same | {"since": since})
-    found = {row["org_id"]: dict(row) for row in rows.mappings()}
-    if org_id is not None and org_id not in found:
-        row = (await conn.execute(_OWN, same | {"org_id": org_id})).mappings().first()
-        if row is not None:
-            found[org_id] = dict(row)
-    return found
+    """The organizations that reported the indicator after `since` (an index range)."""
+    rows = await conn.execute(_RECENT, {"kind": kind, "value": value, "since": since})
+    return {row["org_id"]: dict(row) for row in rows.mappings()}
+
+
+async def recent(
+    conn: AsyncConnection, kind: str, value: str, *, since: datetime
+) -> list[Sighting]:
+    """Stand-in sightings of every organization that reported the indicator after `since`."""
+    return as_sightings((await reporters(conn, kind, value, since=since)).values(), since=since)
+
+
+async def summary(
+    conn: AsyncConnection, indicators: Sequence[tuple[str, str]], *, since: datetime
+) -> Summary | None:
+    """What the window after `since` shows of these indicators, counted by the database: one
+    row per sector, however many organizations reported them."""
+    if not indicators:
+        return None
+    rows = indicator_orgs.c
+    query = (
+        sa.select(
+            rows.sector,
+            sa.func.count(sa.distinct(rows.org_id)),
+            sa.func.max(rows.peak),
+            sa.func.min(rows.first_seen),
+            sa.func.max(rows.last_seen),
+            sa.func.min(rows.last_seen),
+        )
+        .where(
+            sa.or_(*(sa.and_(rows.indicator_type == t, rows.indicator_value == v)
+                     for t, v in indicators)),
+            rows.last_seen > since,
+        )
+        .group_by(rows.sector)
+    )  # fmt: skip
+    found = (await conn.execute(query)).all()
+    if not found:
+        return None
+    return Summary(
+        org_count=sum(row[1] for row in found),
+        sectors=tuple(sorted(row[0] for row in found)),
+        max_severity=max(row[2] for row in found),
+        first_seen=min(row[3] for row in found),
+        last_seen=max(row[4] for row in found),
+        oldest_last_seen=min(row[5] for row in found),
+    )
 
 
 async def record(
-    conn: AsyncConnection, kind: str, value: str, sighting: Sighting, *, since: datetime
-) -> list[Sighting]:
-    """Add one report of the indicator; returns the stand-in sightings of every organization
-    that reported it since `since`."""
-    rows = await reporters(conn, kind, value, since=since, org_id=sighting.org_id)
-    own = rows.get(sighting.org_id)
+    conn: AsyncConnection,
+    kind: str,
+    value: str,
+    sighting: Sighting,
+    *,
+    fast_since: datetime,
+    since: datetime,
+) -> None:
+    """Add one report of the indicator to its organization's row. The row starts again when
+    its last report has left the widest window (`since`); its strongest recent reports are
+    kept for the fast window."""
+    params = {"kind": kind, "value": value, "org_id": sighting.org_id}
+    own = (await conn.execute(_OWN, params)).mappings().first()
     first = last = sighting.detected_at
+    peak = sighting.severity
+    previous: Strongest = []
     if own is not None and own["last_seen"] > since:
         first, last = min(own["first_seen"], first), max(own["last_seen"], last)
-    previous = _strongest(own) if own is not None else []
-    strongest = keep_strongest([*previous, (sighting.detected_at, sighting.severity)], since=since)
+        peak = max(own["peak"], peak)
+        previous = _strongest(dict(own))
+    strongest = keep_strongest(
+        [*previous, (sighting.detected_at, sighting.severity)], since=fast_since
+    )
     row = {
         "indicator_type": kind,
         "indicator_value": value,
@@ -92,8 +143,7 @@ async def record(
         "sector": sighting.sector,
         "first_seen": first,
         "last_seen": last,
+        "peak": peak,
         "strongest": [[time_to_json(t), s] for t, s in strongest],
     }
     await upsert(conn, indicator_orgs, [row], keys=["indicator_type", "indicator_value", "org_id"])
-    rows[sighting.org_id] = row
-    return as_sightings(rows.values(), since=since)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.sightings import as_sightings, reporters
+from awareness.correlator.sightings import recent
 from awareness.db.tables import (
     campaign_indicators,
     campaigns,
@@ -36,6 +36,7 @@ from awareness.scoring import (
     SectorsConfig,
     SectorScore,
     Sighting,
+    Summary,
     announced_from_json,
     campaign_facts,
     campaign_level,
@@ -70,9 +71,9 @@ class SectorRecord:
 @dataclass
 class Campaign:
     """A campaign in progress: its indicators (the first opened it), what the windows showed
-    when it was last summarized and until when that holds. The sightings of its indicators
-    (inside the widest window, bounded by activity) are read only when it needs summarizing
-    again: on a new sighting, or once `facts_until` has passed."""
+    when it was last summarized and until when that holds. The fast window's sightings of its
+    indicators (bounded by recent activity) and the slow window's summary are read only when
+    it needs summarizing again: on a new sighting, or once `facts_until` has passed."""
 
     id: int
     indicators: list[Indicator]
@@ -82,6 +83,7 @@ class Campaign:
     facts: CampaignFacts | None = None
     facts_until: datetime | None = None
     sightings: dict[Indicator, list[Sighting]] | None = None
+    slow: Summary | None = None
     floors: dict[str, Floor] = field(default_factory=dict)
 
     def all_sightings(self) -> list[Sighting]:
@@ -89,8 +91,9 @@ class Campaign:
 
     def summarize(self, at: datetime, *, cfg: ScoringConfig) -> CampaignFacts | None:
         return campaign_facts(
-            self.indicators, self.all_sightings(), at, cfg=cfg, last_fast_at=self.last_fast_at
-        )
+            self.indicators, self.all_sightings(), at, cfg=cfg, slow=self.slow,
+            last_fast_at=self.last_fast_at,
+        )  # fmt: skip
 
     def current(self, at: datetime) -> bool:
         """Whether the facts it holds still describe it at `at`."""
@@ -341,12 +344,8 @@ async def load_campaign(
 async def load_sightings(
     conn: AsyncConnection, campaign: Campaign, *, since: datetime
 ) -> dict[Indicator, list[Sighting]]:
-    """The recent sightings of each of the campaign's indicators."""
-    found = {}
-    for kind, value in campaign.indicators:
-        rows = await reporters(conn, kind, value, since=since)
-        found[(kind, value)] = as_sightings(rows.values(), since=since)
-    return found
+    """The fast window's sightings of each of the campaign's indicators."""
+    return {(k, v): await recent(conn, k, v, since=since) for k, v in campaign.indicators}
 
 
 async def _rebuild_windows(

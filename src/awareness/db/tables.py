@@ -275,7 +275,9 @@ indicator_orgs = sa.Table(
     sa.Column("sector", sa.String(64), nullable=False),
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
-    # [[detected_at, severity], ...]: no entry both older and weaker than another one.
+    # Its strongest report since first_seen, and [[detected_at, severity], ...] of the fast
+    # window: no entry both older and weaker than another one.
+    sa.Column("peak", sa.Float, nullable=False, server_default="0"),
     sa.Column("strongest", JSONValue, nullable=False),
     # Who reported it recently: a range on this index, however many reported it once.
     sa.Index(

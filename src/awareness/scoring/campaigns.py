@@ -36,6 +36,23 @@ class Sighting:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """What the slow window shows of some indicators, counted where they are stored (one row
+    per organization, however many reported them): the window is long, and a busy indicator's
+    reporters are many. `max_severity` and `first_seen` count from each organization's first
+    report since it began reporting them, which may lie before the window; they are evidence
+    only, since a slow campaign's floor does not depend on severity. `oldest_last_seen` is when
+    the first organization leaves the window."""
+
+    org_count: int
+    sectors: tuple[str, ...]
+    max_severity: float
+    first_seen: datetime
+    last_seen: datetime
+    oldest_last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignFacts:
     """What one window shows of a campaign's indicators: how many organizations, never which,
     so nothing built from it (evidence, titles, floors) can name one."""
@@ -76,21 +93,42 @@ def window_facts(
     )
 
 
+def summarize(sightings: Iterable[Sighting], at: datetime, *, hours: float) -> Summary | None:
+    """The `Summary` of a window from the sightings themselves, as the database counts it."""
+    cutoff = at - timedelta(hours=hours)
+    last: dict[str, Sighting] = {}
+    inside = [s for s in sightings if s.detected_at > cutoff]
+    for s in inside:
+        if s.org_id not in last or s.detected_at > last[s.org_id].detected_at:
+            last[s.org_id] = s
+    if not inside:
+        return None
+    return Summary(
+        org_count=len(last),
+        sectors=tuple(sorted({s.sector for s in inside})),
+        max_severity=max(s.severity for s in inside),
+        first_seen=min(s.detected_at for s in inside),
+        last_seen=max(s.detected_at for s in inside),
+        oldest_last_seen=min(s.detected_at for s in last.values()),
+    )
+
+
 def campaign_facts(
     indicators: Iterable[Indicator],
     sightings: Iterable[Sighting],
     at: datetime,
     *,
     cfg: ScoringConfig,
+    slow: Summary | None = None,
     last_fast_at: datetime | None = None,
 ) -> CampaignFacts | None:
-    """The campaign the sightings of these indicators make at `at`, or None.
+    """The campaign these indicators make at `at`, or None.
 
-    Fast when the fast window holds `min_orgs` organizations. Otherwise slow when the slow
-    window does and the fast window never saw these indicators together within it
-    (`last_fast_at`: the last time a fast campaign of them held): a campaign that was fast
-    simply ends, rather than lingering for weeks as a slow one. The indicators must all be
-    ones that may form a campaign at all."""
+    Fast when the fast window holds `min_orgs` organizations among `sightings` (at least those
+    of the fast window). Otherwise slow when `slow`, the slow window's summary, does and the
+    fast window never saw these indicators together within it (`last_fast_at`: the last time
+    a fast campaign of them held): a campaign that was fast simply ends, rather than lingering
+    for weeks as a slow one. The indicators must all be ones that may form a campaign."""
     indicators = tuple(indicators)
     sightings = list(sightings)
     rules = cfg.campaign
@@ -102,24 +140,44 @@ def campaign_facts(
     if not rules.slow_window_days:
         return None
     slow_hours = rules.slow_window_days * 24
+    if slow is None:
+        slow = summarize(sightings, at, hours=slow_hours)
+    if slow is None or slow.org_count < rules.min_orgs:
+        return None
     if last_fast_at is not None and at - last_fast_at < timedelta(hours=slow_hours):
         return None
-    slow = window_facts(indicators, sightings, at, hours=slow_hours, pace=SLOW)
-    return slow if slow is not None and slow.org_count >= rules.min_orgs else None
+    return CampaignFacts(
+        indicators=indicators,
+        pace=SLOW,
+        window_hours=slow_hours,
+        org_count=slow.org_count,
+        sectors=slow.sectors,
+        max_severity=slow.max_severity,
+        first_seen=slow.first_seen,
+        last_seen=slow.last_seen,
+    )
 
 
-def facts_until(sightings: Iterable[Sighting], at: datetime, *, cfg: ScoringConfig) -> datetime:
+def facts_until(
+    sightings: Iterable[Sighting],
+    at: datetime,
+    *,
+    cfg: ScoringConfig,
+    slow: Summary | None = None,
+) -> datetime:
     """Until when the facts at `at` hold without a new sighting: the first moment a sighting
-    leaves either window."""
+    leaves the fast window, or an organization the slow one (`slow`, counted from `sightings`
+    when not given)."""
     sightings = list(sightings)
-    moments = []
-    for hours in {cfg.campaign.window_hours, cfg.campaign.widest_hours}:
-        window = timedelta(hours=hours)
-        cutoff = at - window
-        inside = [s.detected_at for s in sightings if s.detected_at > cutoff]
-        if inside:
-            moments.append(min(inside) + window)
-    return min(moments, default=at)
+    if slow is None and cfg.campaign.slow_window_days:
+        slow = summarize(sightings, at, hours=cfg.campaign.slow_window_days * 24)
+    window = timedelta(hours=cfg.campaign.window_hours)
+    cutoff = at - window
+    moments = [min((s.detected_at for s in sightings if s.detected_at > cutoff), default=None)]
+    found = [moment + window for moment in moments if moment is not None]
+    if slow is not None and cfg.campaign.slow_window_days:
+        found.append(slow.oldest_last_seen + timedelta(days=cfg.campaign.slow_window_days))
+    return min(found, default=at)
 
 
 @dataclass(frozen=True, slots=True)
