@@ -281,18 +281,10 @@ async def floors(
 ) -> dict[str, list[Floor]]:
     """The campaign floor of each of `sectors`: the strongest campaign touching it, with how
     many do. Campaigns whose facts have run out are summarized again first; with `expire` (a
-    tick) every such campaign is, and those no window sees any more end here, so a later
-    return is announced as new."""
+    tick), those no window sees any more end here, so a later return is announced as new."""
     wanted = set(sectors)
     state = ctx.state
-    candidates: set[int] = set()
-    if state.stale_at(at):
-        candidates = (
-            set(state.campaigns)
-            if expire
-            else set().union(*(state.by_sector.get(s, ()) for s in wanted))
-        )
-        state.next_stale = None
+    candidates = set(state.due(at))
     if expire:
         candidates |= state.ending
     for campaign_id in sorted(candidates):

@@ -5,9 +5,10 @@ the campaigns in progress."""
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,16 +101,14 @@ class Campaign:
         return self.facts is not None and self.facts_until is not None and at < self.facts_until
 
 
-_NEVER = datetime.max.replace(tzinfo=UTC)
 Rank = tuple[Level, int, int]
 
 
 @dataclass
 class CorrelationState:
     """A long history leaves thousands of campaigns in progress; a report touches a few. So
-    what every evaluation reads (each sector's strongest campaign, the first moment some
-    campaign's facts run out) is kept up to date as campaigns change, never found by walking
-    them all."""
+    what every evaluation reads (each sector's strongest campaign, which campaigns' facts have
+    run out) is kept up to date as campaigns change, never found by walking them all."""
 
     cursor: Cursor
     sectors: dict[str, SectorRecord]
@@ -123,9 +122,10 @@ class CorrelationState:
     by_sector: dict[str, set[int]] = field(default_factory=dict)
     # The strongest campaign touching each sector (None: none); absent: to be found again.
     best: dict[str, int | None] = field(default_factory=dict)
-    # The first moment a campaign's facts run out (None: to be found again), and the
-    # campaigns no window shows any more, which the next tick ends.
-    next_stale: datetime | None = None
+    # When each campaign's facts run out (a heap of (facts_until, id); an entry whose campaign
+    # has changed since is skipped), and the campaigns no window sees any more, which the next
+    # tick ends.
+    expiry: list[tuple[datetime, int]] = field(default_factory=list)
     ending: set[int] = field(default_factory=set)
     _indexed: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
@@ -156,8 +156,7 @@ class CorrelationState:
             self.ending.add(campaign.id)
         else:
             self.ending.discard(campaign.id)
-            if self.next_stale is not None:
-                self.next_stale = min(self.next_stale, campaign.facts_until)
+            heapq.heappush(self.expiry, (campaign.facts_until, campaign.id))
 
     def forget(self, campaign: Campaign) -> None:
         self.ending.discard(campaign.id)
@@ -195,18 +194,19 @@ class CorrelationState:
         best = self.best[sector]
         return None if best is None else self.campaigns[best]
 
-    def stale_at(self, at: datetime) -> bool:
-        """Whether some campaign's facts have run out by `at`."""
-        if self.next_stale is None:
-            self.next_stale = min(
-                (
-                    c.facts_until
-                    for c in self.campaigns.values()
-                    if c.facts is not None and c.facts_until is not None
-                ),
-                default=_NEVER,
-            )
-        return at >= self.next_stale
+    def due(self, at: datetime) -> list[int]:
+        """The campaigns whose facts have run out by `at`, each once, oldest id first."""
+        found = set()
+        while self.expiry and self.expiry[0][0] <= at:
+            until, campaign_id = heapq.heappop(self.expiry)
+            campaign = self.campaigns.get(campaign_id)
+            if (
+                campaign is not None
+                and campaign.facts is not None
+                and campaign.facts_until == until
+            ):
+                found.add(campaign_id)
+        return sorted(found)
 
 
 @dataclass
