@@ -121,8 +121,8 @@ async def _summarize(ctx: Context, campaign: Campaign, at: datetime) -> Campaign
     """What the campaign is at `at`: its fast sightings, and the slow window counted anew."""
     await _sightings_of(ctx, campaign, at)
     if ctx.scoring.campaign.slow_window_days:
-        campaign.slow = await sightings.summary(
-            ctx.conn, campaign.indicators, since=_since(ctx, at)
+        campaign.slow = await sightings.campaign_summary(
+            ctx.conn, campaign.id, since=_since(ctx, at)
         )
     return campaign.summarize(at, cfg=ctx.scoring)
 
@@ -189,9 +189,9 @@ async def _stored(ctx: Context, indicator: Indicator) -> sa.RowMapping | None:
 
 async def _joinable(ctx: Context, indicator: Indicator, at: datetime) -> Campaign | None:
     """The active campaign whose indicators at least `join_min_orgs` of this indicator's
-    organizations reported in the same incident reports as this one, among the reports
-    correlated so far (so a replay decides the same). The most shared organizations win,
-    then the oldest campaign."""
+    organizations reported in the same incident reports as this one, within the fast window,
+    among the reports correlated so far (so a replay decides the same). The most shared
+    organizations win, then the oldest campaign."""
     if not ctx.state.campaigns:
         return None
     this, other = indicators.alias("this"), indicators.alias("other")
@@ -214,7 +214,9 @@ async def _joinable(ctx: Context, indicator: Indicator, at: datetime) -> Campaig
         .where(
             this.c.type == indicator[0],
             this.c.value == indicator[1],
-            this.c.detected_at > _since(ctx, at),
+            # Together within the fast window: an intrusion set leaves its indicators at once,
+            # and over months a widespread CVE meets every C2 of the season by chance.
+            this.c.detected_at > _fast_since(ctx, at),
             campaign_indicators.c.campaign_id.in_(sorted(ctx.state.campaigns)),
             sa.tuple_(reports.c.xact, reports.c.id) <= sa.tuple_(*ctx.position),
         )

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.db.tables import indicator_orgs
+from awareness.db.tables import campaign_indicators, indicator_orgs
 from awareness.db.upsert import upsert
 from awareness.scoring import Sighting, Summary
 from awareness.timestamps import time_from_json, time_to_json
@@ -83,23 +83,61 @@ async def summary(
     if not indicators:
         return None
     rows = indicator_orgs.c
-    query = (
-        sa.select(
-            rows.sector,
-            sa.func.count(sa.distinct(rows.org_id)),
-            sa.func.max(rows.peak),
-            sa.func.min(rows.first_seen),
-            sa.func.max(rows.last_seen),
-            sa.func.min(rows.last_seen),
-        )
+    which = sa.or_(
+        *(sa.and_(rows.indicator_type == t, rows.indicator_value == v) for t, v in indicators)
+    )
+    return await _summary(conn, sa.select(*_COUNTS).where(which, rows.last_seen > since))
+
+
+async def campaign_summary(
+    conn: AsyncConnection, campaign_id: int, *, since: datetime
+) -> Summary | None:
+    """`summary` of every indicator of a campaign, in one statement however many it has."""
+    return await _summary(
+        conn,
+        sa.select(*_COUNTS)
+        .select_from(indicator_orgs.join(campaign_indicators, _MEMBER))
         .where(
-            sa.or_(*(sa.and_(rows.indicator_type == t, rows.indicator_value == v)
-                     for t, v in indicators)),
-            rows.last_seen > since,
+            campaign_indicators.c.campaign_id == campaign_id,
+            indicator_orgs.c.last_seen > since,
+        ),
+    )
+
+
+async def campaign_recent(
+    conn: AsyncConnection, campaign_id: int, *, since: datetime
+) -> dict[tuple[str, str], list[Sighting]]:
+    """`recent` of every indicator of a campaign, in one statement."""
+    query = (
+        sa.select(indicator_orgs)
+        .select_from(indicator_orgs.join(campaign_indicators, _MEMBER))
+        .where(
+            campaign_indicators.c.campaign_id == campaign_id,
+            indicator_orgs.c.last_seen > since,
         )
-        .group_by(rows.sector)
-    )  # fmt: skip
-    found = (await conn.execute(query)).all()
+    )
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in (await conn.execute(query)).mappings():
+        grouped.setdefault((row["indicator_type"], row["indicator_value"]), []).append(dict(row))
+    return {key: as_sightings(found, since=since) for key, found in grouped.items()}
+
+
+_MEMBER = sa.and_(
+    campaign_indicators.c.indicator_type == indicator_orgs.c.indicator_type,
+    campaign_indicators.c.indicator_value == indicator_orgs.c.indicator_value,
+)
+_COUNTS = (
+    indicator_orgs.c.sector,
+    sa.func.count(sa.distinct(indicator_orgs.c.org_id)),
+    sa.func.max(indicator_orgs.c.peak),
+    sa.func.min(indicator_orgs.c.first_seen),
+    sa.func.max(indicator_orgs.c.last_seen),
+    sa.func.min(indicator_orgs.c.last_seen),
+)
+
+
+async def _summary(conn: AsyncConnection, query: sa.Select[Any]) -> Summary | None:
+    found = (await conn.execute(query.group_by(indicator_orgs.c.sector))).all()
     if not found:
         return None
     return Summary(

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.sightings import recent
+from awareness.correlator.sightings import campaign_recent
 from awareness.db.tables import (
     campaign_indicators,
     campaigns,
@@ -345,7 +345,8 @@ async def load_sightings(
     conn: AsyncConnection, campaign: Campaign, *, since: datetime
 ) -> dict[Indicator, list[Sighting]]:
     """The fast window's sightings of each of the campaign's indicators."""
-    return {(k, v): await recent(conn, k, v, since=since) for k, v in campaign.indicators}
+    found = await campaign_recent(conn, campaign.id, since=since)
+    return {indicator: found.get(indicator, []) for indicator in campaign.indicators}
 
 
 async def _rebuild_windows(
