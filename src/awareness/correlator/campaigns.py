@@ -76,12 +76,12 @@ async def _record(
     # whether the slow window may announce it.
     stored = await _stored(ctx, indicator)
     last_fast = stored["last_fast_at"] if stored is not None else None
-    if last_fast is not None and (
-        campaign_facts([indicator], seen, at, cfg=ctx.scoring, slow=slow, last_fast_at=last_fast)
-        is None
-    ):
+    facts = campaign_facts(
+        [indicator], seen, at, cfg=ctx.scoring, slow=slow, last_fast_at=last_fast
+    )
+    if facts is None:
         return None
-    campaign = await _joinable(ctx, indicator, at) or await _open(ctx, indicator, stored, at)
+    campaign = await _joinable(ctx, indicator, facts, at) or await _open(ctx, indicator, stored, at)
     await upsert(
         ctx.conn,
         campaign_indicators,
@@ -187,11 +187,15 @@ async def _stored(ctx: Context, indicator: Indicator) -> sa.RowMapping | None:
     return (await ctx.conn.execute(query)).mappings().first()
 
 
-async def _joinable(ctx: Context, indicator: Indicator, at: datetime) -> Campaign | None:
+async def _joinable(
+    ctx: Context, indicator: Indicator, facts: CampaignFacts, at: datetime
+) -> Campaign | None:
     """The active campaign whose indicators at least `join_min_orgs` of this indicator's
-    organizations reported in the same incident reports as this one, within the fast window,
-    among the reports correlated so far (so a replay decides the same). The most shared
-    organizations win, then the oldest campaign."""
+    organizations, and at least `join_min_share` of them, reported in the same incident
+    reports as this one, within the window it is a campaign in, among the reports correlated
+    so far (so a replay decides the same). The share keeps a widespread indicator (a CVE half
+    the sector is patching) from gluing unrelated campaigns together: it appears with each of
+    them, but mostly without. The most shared organizations win, then the oldest campaign."""
     if not ctx.state.campaigns:
         return None
     this, other = indicators.alias("this"), indicators.alias("other")
@@ -214,18 +218,17 @@ async def _joinable(ctx: Context, indicator: Indicator, at: datetime) -> Campaig
         .where(
             this.c.type == indicator[0],
             this.c.value == indicator[1],
-            # Together within the fast window: an intrusion set leaves its indicators at once,
-            # and over months a widespread CVE meets every C2 of the season by chance.
-            this.c.detected_at > _fast_since(ctx, at),
+            this.c.detected_at > at - timedelta(hours=facts.window_hours),
             campaign_indicators.c.campaign_id.in_(sorted(ctx.state.campaigns)),
             sa.tuple_(reports.c.xact, reports.c.id) <= sa.tuple_(*ctx.position),
         )
     )
     shared = Counter(row.campaign_id for row in await ctx.conn.execute(query))
+    rules = ctx.scoring.campaign
     eligible = [
         (-count, campaign_id)
         for campaign_id, count in shared.items()
-        if count >= ctx.scoring.campaign.join_min_orgs
+        if count >= rules.join_min_orgs and count >= rules.join_min_share * facts.org_count
     ]
     return ctx.state.campaigns[min(eligible)[1]] if eligible else None
 

@@ -230,6 +230,7 @@ class CampaignConfig(_Section):
     slow_window_days: float = Field(90.0, ge=0, allow_inf_nan=False)
     slow_level: LevelName = Level.YELLOW
     join_min_orgs: int = Field(2, ge=1)
+    join_min_share: Share = 0.5
     allow_list: tuple[str, ...] = CAMPAIGN_ALLOW_LIST
 
     @model_validator(mode="after")
