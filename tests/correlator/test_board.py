@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from tests.conftest import World, add_key, count_rows, report_severe, settle
+from tests.conftest import World, add_key, add_org, count_rows, incident, report_severe, settle
 
 
 @pytest.fixture
@@ -164,6 +164,32 @@ async def test_campaigns_are_for_supervisors_and_responders(
         "items": [],
         "next": None,
     }
+
+
+async def test_a_sector_lists_only_the_campaigns_its_reader_may_see(
+    client: httpx.AsyncClient, world: World, app: FastAPI
+) -> None:
+    """The sector view shows the campaigns `GET /v1/campaigns` would show the same key."""
+    await add_org(app, "grid-east", "energy")
+    east = await add_key(app, Role.operator, org="grid-east")
+    c2 = [{"type": "domain", "value": "update-check.energy-portal.ru"}]
+    for headers in (world.grid_north, world.grid_south, east):
+        assert (await client.post("/v1/incidents", json=incident(indicators=c2),
+                                  headers=headers)).status_code == 201  # fmt: skip
+    await settle(app)
+    water_only = await add_key(app, Role.responder, sectors=["water"])
+
+    def campaigns(detail: httpx.Response) -> list[str]:
+        assert detail.status_code == 200, detail.text
+        return [c["indicator"]["value"] for c in detail.json()["campaigns"]]
+
+    energy = "/v1/sectors/energy"
+    assert campaigns(await client.get(energy, headers=world.energy_responder)) == [c2[0]["value"]]
+    assert campaigns(await client.get(energy, headers=world.all_supervisor)) == [c2[0]["value"]]
+    # refused /v1/campaigns (403) or out of scope there: none here either
+    assert campaigns(await client.get(energy, headers=world.grid_north)) == []
+    assert campaigns(await client.get(energy, headers=water_only)) == []
+    assert (await client.get("/v1/campaigns", headers=water_only)).json()["items"] == []
 
 
 async def test_levels_come_down_with_time(

@@ -77,6 +77,7 @@ async def get_sector(sector: str, principal: Anyone, components: ComponentsDep) 
             sectors=settings.sectors,
             scoring=settings.scoring,
             now=components.clock.now(),
+            principal=principal,
         )
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from awareness.auth.principal import Principal, Role
 from awareness.db.tables import events, sector_states
 from awareness.scoring import Level, ScoringConfig, SectorsConfig, SectorScore, dependency_risk
 from awareness.timestamps import UtcTime, time_from_json
@@ -151,7 +152,10 @@ async def sector_detail(
     sectors: SectorsConfig,
     scoring: ScoringConfig,
     now: datetime,
+    principal: Principal,
 ) -> SectorDetail:
+    """One sector as `principal` may see it: the campaigns touching it are those
+    `GET /v1/campaigns` would show the same reader (none to an operator)."""
     row = (
         (await conn.execute(sa.select(sector_states).where(sector_states.c.sector == sector)))
         .mappings()
@@ -174,8 +178,12 @@ async def sector_detail(
         LevelHistoryEntry.model_validate(row.data | {"seq": row.seq})
         for row in await conn.execute(query)
     ]
-    touching = await list_campaigns(
-        conn, principal=None, sectors_filter=[sector], active=True, limit=100
+    touching = (
+        []
+        if principal.role is Role.operator
+        else await list_campaigns(
+            conn, principal=principal, sectors_filter=[sector], active=True, limit=100
+        )
     )
     return SectorDetail(
         **overview.model_dump(),
