@@ -150,6 +150,8 @@ async def _warn(
     )  # fmt: skip
     evidence.pop("assets", None)
     evidence["matches"] = {h.org_id: list(h.asset_ids) for h in due}
+    # Each target's sector, so a reader scoped to some sectors sees only their organizations.
+    evidence["target_sectors"] = {h.org_id: h.sector for h in due}
     level = exposure_level(sighting.severity, cfg=ctx.scoring)
     orgs = "organization runs" if len(due) == 1 else "organizations run"
     await emit_warning(

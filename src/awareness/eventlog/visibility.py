@@ -64,13 +64,22 @@ def matching(
 
 
 def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The fields of a warning an operator must see instead (None: nothing to hide). An operator
-    never learns which other organizations a warning is addressed to, nor their assets."""
-    if principal.role is not Role.operator or warning.get("target_orgs") is None:
+    """The fields of an addressed warning a reader must see instead (None: nothing to hide). An
+    operator never learns which other organizations it is addressed to, nor their assets; a
+    supervisor or responder scoped to some sectors learns only those of its sectors'
+    organizations (a warning that does not say each target's sector shows it none)."""
+    targets = warning.get("target_orgs")
+    if targets is None or principal.role is Role.admin:
         return None
     evidence = dict(warning.get("evidence") or {})
-    if "matches" in evidence:
-        evidence["matches"] = {
-            org: assets for org, assets in evidence["matches"].items() if org == principal.org_id
-        }
-    return {"target_orgs": [principal.org_id], "evidence": evidence}
+    if principal.role is Role.operator:
+        allowed = {principal.org_id}
+    elif principal.sectors is None:
+        return None
+    else:
+        where = evidence.get("target_sectors") or {}
+        allowed = {org for org in targets if where.get(org) in principal.sectors}
+    for field in ("matches", "target_sectors"):
+        if field in evidence:
+            evidence[field] = {org: v for org, v in evidence[field].items() if org in allowed}
+    return {"target_orgs": [org for org in targets if org in allowed], "evidence": evidence}
