@@ -67,6 +67,21 @@ class Scenario:
         return response.json()["items"]
 
 
+async def rebuilt_the_same(app: FastAPI, clock: ManualClock, tmp_path: Path) -> rescore.Comparison:
+    """`awareness rescore` rebuilds the same levels, level changes and warnings from the
+    reports alone."""
+    components = app.state.components
+    rebuilt = await rescore.rebuild(
+        components.database, components.settings, scratch_dir=tmp_path, now=clock.now()
+    )
+    try:
+        comparison = await rescore.compare(components.database, rebuilt)
+    finally:
+        await rebuilt.dispose()
+    assert comparison.identical, "\n".join(comparison.lines())
+    return comparison
+
+
 async def test_scenario(
     app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, tmp_path: Path
 ) -> None:
@@ -179,13 +194,5 @@ async def test_scenario(
     assert telco[0]["evidence"]["trigger"] == "asset"
 
     # 7. The same reports give the same results when everything is rebuilt from them.
-    components = app.state.components
-    rebuilt = await rescore.rebuild(
-        components.database, components.settings, scratch_dir=tmp_path, now=clock.now()
-    )
-    try:
-        comparison = await rescore.compare(components.database, rebuilt)
-    finally:
-        await rebuilt.dispose()
-    assert comparison.identical, "\n".join(comparison.lines())
+    comparison = await rebuilt_the_same(app, clock, tmp_path)
     assert comparison.reports > 50

@@ -15,9 +15,8 @@ from fastapi import FastAPI
 
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from awareness.correlator import rescore
 from tests.conftest import add_key
-from tests.correlator.test_scenario import NOISE, SEVERE, SIGNIFICANT, Scenario
+from tests.correlator.test_scenario import NOISE, SEVERE, SIGNIFICANT, Scenario, rebuilt_the_same
 
 C2 = {"type": "domain", "value": "update-check.energy-portal.ru"}
 PAYLOAD = {"type": "sha256", "value": "9f2c" * 16}
@@ -38,20 +37,6 @@ async def unmoved(s: Scenario, cert: dict[str, str], reporting: set[str]) -> Non
         assert level == "none", sector
         detail = (await s.client.get(f"/v1/sectors/{sector}", headers=cert)).json()
         assert detail["history"] == [], sector
-
-
-async def rebuilt_the_same(app: FastAPI, clock: ManualClock, tmp_path: Path) -> None:
-    """`awareness rescore` rebuilds the same levels, level changes and warnings from the
-    reports alone."""
-    components = app.state.components
-    rebuilt = await rescore.rebuild(
-        components.database, components.settings, scratch_dir=tmp_path, now=clock.now()
-    )
-    try:
-        comparison = await rescore.compare(components.database, rebuilt)
-    finally:
-        await rebuilt.dispose()
-    assert comparison.identical, "\n".join(comparison.lines())
 
 
 def tally(warnings: list[dict[str, Any]]) -> str:

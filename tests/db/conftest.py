@@ -24,3 +24,16 @@ async def run_alembic(
     async with database.engine.connect() as conn:
         await conn.run_sync(run)
         await conn.commit()
+
+
+# sector_states as revisions 0003 and 0004 left it (own_level went in 0005), for tests that
+# write rows at those revisions.
+OLD_SECTOR_STATES = sa.table(
+    "sector_states",
+    *(sa.column(name) for name in ("sector", "level", "own_level", "score")),
+    sa.column("score_state", sa.JSON),
+    sa.column("window_state", sa.JSON),
+    sa.column("level_state", sa.JSON),
+    sa.column("evidence", sa.JSON),
+    sa.column("evaluated_at", sa.DateTime(timezone=True)),
+)

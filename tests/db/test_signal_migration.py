@@ -19,20 +19,10 @@ from awareness.db.tables import (
     sector_states,
     warnings,
 )
-from tests.db.conftest import run_alembic
+from tests.db.conftest import OLD_SECTOR_STATES, run_alembic
 
 AT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 SINCE = {"since": "2026-11-29T07:00:00Z"}
-# sector_states as revision 0004 left it.
-OLD_STATES = sa.table(
-    "sector_states",
-    *(sa.column(name) for name in ("sector", "level", "own_level", "score")),
-    sa.column("score_state", sa.JSON),
-    sa.column("window_state", sa.JSON),
-    sa.column("level_state", sa.JSON),
-    sa.column("evidence", sa.JSON),
-    sa.column("evaluated_at", sa.DateTime(timezone=True)),
-)
 OLD_CAMPAIGNS = sa.table(
     "campaigns",
     *(
@@ -84,7 +74,7 @@ async def test_levels_only_a_dependency_held_fall_and_campaigns_list_indicators(
                     id="grid", name="Grid", sector="energy", created_at=AT
                 )
             )
-            await conn.execute(OLD_STATES.insert(), [
+            await conn.execute(OLD_SECTOR_STATES.insert(), [
                 state("energy", "red", "red", [floor("breadth_wide", "red")]),
                 # orange only because energy was red: falls to its own level
                 state("water", "orange", "none", [floor("dependency", "orange")]),
@@ -143,7 +133,11 @@ async def test_levels_only_a_dependency_held_fall_and_campaigns_list_indicators(
         await run_alembic(database, command.downgrade, "0004_consumers_and_utc_z")
         async with database.read() as conn:
             back = dict(
-                (await conn.execute(sa.select(OLD_STATES.c.sector, OLD_STATES.c.own_level))).all()
+                (
+                    await conn.execute(
+                        sa.select(OLD_SECTOR_STATES.c.sector, OLD_SECTOR_STATES.c.own_level)
+                    )
+                ).all()
             )
             assert back == {"energy": "red", "water": "none", "healthcare": "yellow"}
     finally:

@@ -10,7 +10,7 @@ from alembic import command
 
 from awareness.db.engine import Database
 from awareness.db.tables import events, idempotency_keys, organizations, warnings
-from tests.db.conftest import run_alembic
+from tests.db.conftest import OLD_SECTOR_STATES, run_alembic
 
 AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 OLD = "2026-11-27T08:00:00+00:00"
@@ -20,18 +20,6 @@ EVIDENCE = {
     "summary": "detected 2026-11-27T08:00:00+00:00 by the night shift",  # prose stays prose
     "floors": [{"evidence": {"first_seen": OLD_FRACTION, "offset": "2026-11-27T10:00:00+02:00"}}],
 }
-
-
-# sector_states as revision 0003 left it (own_level went in 0005).
-SECTOR_STATES_0003 = sa.table(
-    "sector_states",
-    *(sa.column(name) for name in ("sector", "level", "own_level", "score")),
-    sa.column("score_state", sa.JSON),
-    sa.column("window_state", sa.JSON),
-    sa.column("level_state", sa.JSON),
-    sa.column("evidence", sa.JSON),
-    sa.column("evaluated_at", sa.DateTime(timezone=True)),
-)
 
 
 async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
@@ -58,7 +46,7 @@ async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
                 )
             )  # fmt: skip
             await conn.execute(
-                SECTOR_STATES_0003.insert().values(
+                OLD_SECTOR_STATES.insert().values(
                     sector="energy", score_state={}, window_state={},
                     level_state={"level": "orange", "since": OLD_FRACTION}, level="orange",
                     own_level="orange", score=64.0, evidence=EVIDENCE, evaluated_at=AT,
@@ -92,7 +80,7 @@ async def test_stored_times_are_rewritten_to_z(empty_database_url: str) -> None:
                 "created_at": "2026-11-27T08:00:00Z",
                 "evidence": expected,
             }
-            state = (await conn.execute(sa.select(SECTOR_STATES_0003))).mappings().one()
+            state = (await conn.execute(sa.select(OLD_SECTOR_STATES))).mappings().one()
             assert state["evidence"] == expected
             assert state["level_state"] == {
                 "level": "orange",
