@@ -46,6 +46,12 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     shutdown_timeout_seconds: float = Field(10.0, ge=0)
+    # Limits on the wire, before a request reaches the app (see config/defaults.toml).
+    max_header_bytes: int = Field(32_768, ge=1024)
+    max_headers: int = Field(100, ge=10)
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    keep_alive_seconds: float = Field(5.0, gt=0)
+    max_connections: int = Field(10_000, ge=1)
 
 
 class LimitSettings(_Section):
@@ -96,6 +102,8 @@ class FeedSettings(_Section):
     ticket_seconds: float = Field(30.0, gt=0, le=600)
     retention_days: float = Field(30.0, gt=0)
     compression: bool = False
+    max_sockets_per_key: int = Field(20, ge=1)
+    revocation_check_seconds: float = Field(2.0, gt=0, le=5)
 
 
 class LogSettings(_Section):

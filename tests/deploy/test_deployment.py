@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import pytest
 import yaml
 
-from awareness.settings import LimitSettings
+from awareness.settings import LimitSettings, ServerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -254,6 +254,24 @@ def test_nginx_conf_proxies_websockets_and_large_batches() -> None:
     health = _block(code, "location = /healthz")
     assert "return 200" in health
     assert "proxy_pass" not in health
+
+
+def test_nginx_holds_the_replicas_wire_limits() -> None:
+    """The edge must not let through what a replica would refuse, nor wait longer for it."""
+    code = "\n".join(line.split("#", 1)[0] for line in NGINX_CONF.read_text().splitlines())
+    options = ServerSettings()
+    buffers = re.search(r"large_client_header_buffers (\d+) (\d+)k;", code)
+    assert buffers
+    assert int(buffers.group(1)) * int(buffers.group(2)) * 1024 == options.max_header_bytes
+    for directive, seconds in (
+        ("client_header_timeout", options.header_timeout_seconds),
+        ("keepalive_timeout", options.keep_alive_seconds),
+    ):
+        found = re.search(rf"^\s*{directive} (\w+);", code, flags=re.M)
+        assert found, directive
+        assert _seconds(found.group(1)) == seconds, directive
+    assert re.search(r"limit_conn per_address \d+;", code)
+    assert "limit_conn_status 503;" in code
 
 
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from awareness.api.pagination import RowId
 from awareness.auth import keys, orgs
 from awareness.auth.principal import Principal, Role
 from awareness.errors import NotFound
+from awareness.feed.connection import REVOKED, UNAUTHENTICATED
 from awareness.timestamps import UtcTime
 
 router = APIRouter(prefix="/v1", tags=["administration"])
@@ -98,10 +99,13 @@ async def create_key(
 
 @router.delete("/keys/{key_id}", status_code=204)
 async def revoke_key(key_id: RowId, principal: Admin, components: ComponentsDep) -> None:
-    """Revoke a key; it stops working within the key cache's lifetime (seconds)."""
+    """Revoke a key. This replica refuses it at once and closes its feed sockets (4401); the
+    other replicas within the key cache's lifetime and `feed.revocation_check_seconds`."""
     async with components.database.write() as conn:
         revoked = await keys.revoke_key(
             conn, key_id=key_id, now=components.clock.now(), actor=principal.actor
         )
     if not revoked:
         raise NotFound(f"no active key {key_id}")
+    components.keys.forget(key_id)
+    components.broadcaster.close_keys({key_id}, UNAUTHENTICATED, REVOKED)

@@ -24,6 +24,7 @@ from awareness import warninglists
 from awareness.api import admin, board, errors, feed, health, reports, vocabulary
 from awareness.api.components import Components
 from awareness.api.middleware import BodyLimit, RequestContext
+from awareness.auth import keys
 from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
 from awareness.clock import Clock, SystemClock
@@ -32,7 +33,7 @@ from awareness.correlator.correlator import Correlator
 from awareness.db.engine import Database, open_database
 from awareness.eventlog.reader import purge_before
 from awareness.feed.broadcaster import Broadcaster
-from awareness.feed.connection import GOING_AWAY
+from awareness.feed.connection import GOING_AWAY, GOODBYE, REVOKED, UNAUTHENTICATED
 from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics
@@ -42,7 +43,6 @@ from awareness.signals import open_signals
 from awareness.views import frames
 
 log = logging.getLogger(__name__)
-GOODBYE = "server going away: reconnect with after=<last seq>"
 
 
 def build_components(
@@ -136,6 +136,10 @@ def create_app(
         tasks = [
             asyncio.create_task(_every(3600, _purge_idempotency(components)), name="idempotency"),
             asyncio.create_task(_every(3600, _purge_events(components)), name="events"),
+            asyncio.create_task(
+                _every(settings.feed.revocation_check_seconds, _end_revoked_feeds(components)),
+                name="revoked feeds",
+            ),
         ]
         try:
             yield
@@ -209,6 +213,23 @@ def _purge_events(components: Components) -> Callable[[], Awaitable[None]]:
             log.info("old events removed from the log", extra={"count": removed})
 
     return purge
+
+
+def _end_revoked_feeds(components: Components) -> Callable[[], Awaitable[None]]:
+    """A key revoked through another replica (or the command line) ends this one's feeds."""
+
+    async def end() -> None:
+        connected = components.broadcaster.key_ids()
+        if not connected:
+            return
+        async with components.database.read() as conn:
+            revoked = await keys.revoked_among(conn, connected)
+        for key_id in revoked:
+            components.keys.forget(key_id)
+        if revoked and components.broadcaster.close_keys(revoked, UNAUTHENTICATED, REVOKED):
+            log.info("feeds of revoked keys closed", extra={"key_ids": sorted(revoked)})
+
+    return end
 
 
 def _purge_idempotency(components: Components) -> Callable[[], Awaitable[None]]:

@@ -129,6 +129,11 @@ class _Feed:
             reason = f"too many requests; retry after {exc.retry_after} s"
             await websocket.close(connection.RATE_LIMITED, reason)
             return
+        most = components.settings.feed.max_sockets_per_key
+        if components.broadcaster.sockets_of(principal.key_id) >= most:
+            reason = f"this key already holds {most} feed sockets: close one first"
+            await websocket.close(connection.RATE_LIMITED, reason)
+            return
         try:
             audience, after = _audience(websocket, principal, components)
         except ValueError as exc:

@@ -116,6 +116,17 @@ async def revoke_key(conn: AsyncConnection, *, key_id: int, now: datetime, actor
     return bool(result.rowcount)
 
 
+async def revoked_among(conn: AsyncConnection, key_ids: Iterable[int]) -> set[int]:
+    """Which of these keys are revoked (or gone), for sessions that outlive a request."""
+    wanted = set(key_ids)
+    if not wanted:
+        return set()
+    active = await conn.execute(
+        sa.select(api_keys.c.id).where(api_keys.c.id.in_(wanted), api_keys.c.revoked_at.is_(None))
+    )
+    return wanted - set(active.scalars())
+
+
 class KeyStore:
     """Resolves a presented key to its principal. Hits are cached for a few seconds because
     every request needs one; a revoked key stops working once its entry expires."""
@@ -138,6 +149,12 @@ class KeyStore:
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
         return principal
+
+    def forget(self, key_id: int) -> None:
+        """Drop a key this process has just revoked, so it is refused here at once."""
+        for digest, (_, principal) in list(self._cache.items()):
+            if principal.key_id == key_id:
+                del self._cache[digest]
 
     async def resolve_id(self, key_id: int) -> Principal | None:
         """The principal of a key known by id (a redeemed feed ticket), if not revoked."""

@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 
 from awareness.api.app import create_app
+from awareness.api.server import config as server_config
 from awareness.auth import keys, orgs
 from awareness.auth.principal import Role
 from awareness.db.engine import Database
@@ -110,9 +111,7 @@ async def run_demo(
             f"(a fresh database in {fresh}; scoring time runs compressed: minutes play like hours)"
         )
     app = create_app(settings)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                            ws_per_message_deflate=False)  # fmt: skip
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, settings, host=host, port=port))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():

@@ -27,6 +27,10 @@ class Subscriber:
 
 
 class Closable(Protocol):
+    @property
+    def key_id(self) -> int:
+        """The API key the connection was opened with: revoking it ends the connection."""
+
     def end(self, code: int, reason: str) -> None: ...
 
 
@@ -74,6 +78,19 @@ class Broadcaster:
         """Ask every connection to close (server shutdown); each closes its own socket."""
         for connection in list(self._connections):
             connection.end(code, reason)
+
+    def close_keys(self, key_ids: set[int], code: int, reason: str) -> int:
+        """Ask the connections opened with these keys to close (revoked keys)."""
+        ending = [c for c in self._connections if c.key_id in key_ids]
+        for connection in ending:
+            connection.end(code, reason)
+        return len(ending)
+
+    def key_ids(self) -> set[int]:
+        return {connection.key_id for connection in self._connections}
+
+    def sockets_of(self, key_id: int) -> int:
+        return sum(1 for connection in self._connections if connection.key_id == key_id)
 
     @property
     def connections(self) -> int:

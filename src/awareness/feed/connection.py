@@ -3,8 +3,9 @@ head, replay what the client missed, then stream live events, each exactly once 
 The client is subscribed before the replay starts, so events committed meanwhile wait in its
 queue and duplicates are dropped by `seq`.
 
-Close codes: 4400 bad parameters, 4401 no or unknown credentials, 4429 too many requests,
-1013 too slow (resume with `after`), 1001 server going away."""
+Close codes: 4400 bad parameters, 4401 no, unknown or revoked credentials, 4429 too many
+requests or too many sockets for one key, 1013 too slow (resume with `after`), 1001 server going
+away (resume with `after`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from awareness.views import frames
 log = logging.getLogger(__name__)
 PROTOCOL = "awareness.v1"
 BAD_REQUEST, UNAUTHENTICATED, RATE_LIMITED, TOO_SLOW, GOING_AWAY = 4400, 4401, 4429, 1013, 1001
+REVOKED = "the API key was revoked"
+# Completed per client with where it resumes, as for a client too slow to keep up.
+GOODBYE = "server going away"
 
 
 class Disconnected(Exception):
@@ -54,12 +58,16 @@ class Socket(Protocol):
 class Connection:
     """Why the connection must end, once something decides it must."""
 
+    key_id: int
+    last_sent: Callable[[], int] = lambda: 0
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
 
     def end(self, code: int, reason: str) -> None:
         if not self.ended.is_set():
+            if code == GOING_AWAY:
+                reason = f"{reason}: reconnect with after={self.last_sent()}"
             self.close_code, self.close_reason = code, reason[:120]
             self.ended.set()
 
@@ -74,7 +82,7 @@ async def serve(
     options: FeedSettings,
     metrics: Metrics,
 ) -> None:
-    connection = Connection()
+    connection = Connection(audience.principal.key_id, lambda: outbox.last_sent)
 
     def cut() -> None:
         metrics.feed_clients_dropped.inc()
