@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import typer
+from sqlalchemy import exc as sa_exc
 
 from awareness.auth import keys as key_store
 from awareness.auth import orgs as org_store
 from awareness.auth.principal import Role
 from awareness.clock import SystemClock
 from awareness.db.engine import Database, open_database
-from awareness.db.migrate import upgrade_to_head
+from awareness.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from awareness.errors import AwarenessError, ValidationFailed
 from awareness.logs import configure_logging
 from awareness.settings import Settings, SettingsError, load_settings
@@ -33,6 +36,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
 log = logging.getLogger("awareness.cli")
 CLI_ACTOR = "cli"
+MIGRATE_FIRST = 'run "awareness migrate" first'
 
 
 def _settings() -> Settings:
@@ -45,16 +49,33 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) -> T:
+def _with_database(
+    settings: Settings, job: Callable[[Database], Awaitable[T]], *, migrating: bool = False
+) -> T:
+    """Runs `job` on the configured database once it is known to be reachable and at this
+    version's schema; every way of failing ends in one line on stderr naming the fix.
+
+    The rule: only `migrate` and `serve` change the schema (and `demo`, on a database of its
+    own). Every other command, even a write such as `keys create`, first checks that the
+    schema is at the head revision and otherwise stops before it reads or writes anything,
+    naming `awareness migrate`: it neither creates a schema nor upgrades one. A mistyped
+    AWARENESS_DATABASE_URL would otherwise quietly gain a fresh schema (on SQLite, a new file)
+    holding a key no server ever looks up; and an upgrade is a step of its own in a deployment
+    whose running replicas may still be the older version."""
+
     async def run() -> T:
         database = open_database(settings.effective_database_url, settings.database)
         try:
+            await _check_schema(database, migrating=migrating)
             return await job(database)
         finally:
             await database.dispose()
 
     try:
         return asyncio.run(run())
+    except _Refusal as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except ValidationFailed as exc:
         typer.echo(f"error: {exc.message}", err=True)
         for error in exc.errors:
@@ -63,25 +84,77 @@ def _with_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) 
     except AwarenessError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
-    except (OSError, ConnectionError) as exc:
-        _unreachable(settings, exc)
-    except Exception as exc:
-        if (
-            type(exc).__module__.startswith("sqlalchemy")
-            and "OperationalError" in type(exc).__name__
-        ):
-            _unreachable(settings, exc)
-        raise
+    except (OSError, sa_exc.OperationalError, sa_exc.InterfaceError) as exc:  # lost mid-way
+        typer.echo(
+            f"error: {_unreachable(_hide_password(settings.effective_database_url), exc)}", err=True
+        )
+        raise typer.Exit(1) from None
 
 
-def _unreachable(settings: Settings, exc: BaseException) -> NoReturn:
-    url = settings.effective_database_url.split("@")[-1]
-    typer.echo(
-        f"error: cannot use the database ({url}): {exc}\n"
-        "Check that it is running and that AWARENESS_DATABASE_URL points at it.",
-        err=True,
+class _Refusal(Exception):
+    """Why a command stops before it starts, worded as the line the user reads."""
+
+
+async def _check_schema(database: Database, *, migrating: bool) -> None:
+    """Refuses a database that is unreachable, has no schema, or is not at the head revision;
+    `migrate` only one at a revision this version does not know, which migrating cannot mend."""
+    url = database.url.render_as_string(hide_password=True)
+    refusal = _sqlite_refusal(database, url, migrating=migrating)
+    if refusal is not None:
+        raise _Refusal(refusal)
+    try:
+        current = await current_revision(database)
+    except (OSError, sa_exc.DBAPIError) as exc:
+        raise _Refusal(_unreachable(url, exc)) from exc
+    head = head_revision()
+    if current is not None and current != head and current not in _known_revisions():
+        raise _Refusal(
+            f"the database at {url} is at schema revision {current}, which this awareness "
+            f"(newest {head}) does not know: run the version that migrated it, or check "
+            "AWARENESS_DATABASE_URL"
+        )
+    if migrating or current == head:
+        return
+    if current is None:
+        raise _Refusal(f"the database at {url} has no schema yet: {MIGRATE_FIRST}")
+    raise _Refusal(
+        f"the database at {url} is at schema revision {current}, not {head}: {MIGRATE_FIRST}"
     )
-    raise typer.Exit(1)
+
+
+def _sqlite_refusal(database: Database, url: str, *, migrating: bool) -> str | None:
+    """SQLite, checked without aiosqlite: it leaves the thread of a file it failed to open to
+    print a traceback once the event loop is gone. A missing file is no schema, and looking
+    for one must not create it; a missing directory or a file denied is unreachable."""
+    path = database.url.database or ""
+    if not database.is_sqlite or path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    if not migrating and not Path(path).exists() and Path(path).parent.is_dir():
+        return f"the database at {url} has no schema yet: {MIGRATE_FIRST}"
+    mode = "rwc" if migrating else "rw"
+    try:
+        sqlite3.connect(f"file:{quote(path)}?mode={mode}", uri=True).close()
+    except sqlite3.Error as exc:
+        return _unreachable(url, exc)
+    return None
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}
+
+
+def _unreachable(url: str, exc: BaseException) -> str:
+    """One line: the URL, the driver's own words (not SQLAlchemy's SQL and links), and what to
+    check."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return (
+        f"cannot use the database at {url} ({reason}): check that it is running and that "
+        "AWARENESS_DATABASE_URL points at it"
+    )
 
 
 def _administer(settings: Settings, action: Callable[..., Awaitable[T]], **fields: Any) -> T:
@@ -98,7 +171,7 @@ def _administer(settings: Settings, action: Callable[..., Awaitable[T]], **field
 
 
 def _migrate(settings: Settings) -> tuple[str | None, str]:
-    return _with_database(settings, upgrade_to_head)
+    return _with_database(settings, upgrade_to_head, migrating=True)
 
 
 @app.command()
