@@ -37,6 +37,10 @@ class InvalidRequest(AwarenessError):
     """Malformed input that cannot be read at all (bad JSON)."""
 
 
+class UnsupportedMediaType(AwarenessError):
+    """A body sent as something other than JSON."""
+
+
 class ValidationFailed(AwarenessError):
     def __init__(self, errors: list[FieldError], message: str = "invalid request") -> None:
         super().__init__(message)

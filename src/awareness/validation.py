@@ -1,8 +1,16 @@
-"""JSON bodies to models: 400 when the body is not JSON at all, 422 naming each bad field as a
-path such as `incidents[3].detected_at`."""
+"""JSON bodies to models: 400 when the body is not JSON at all or names a key twice in one
+object, 422 naming each bad field as a path such as `incidents[3].detected_at`.
+
+Duplicate keys are refused rather than resolved (the last wins in one parser, the first in
+another, so two readers of one report could disagree), and NUL characters are refused
+everywhere (PostgreSQL cannot store them in text; SQLite would, so the databases would
+disagree)."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -10,9 +18,59 @@ from pydantic import BaseModel, ValidationError
 from awareness.errors import FieldError, InvalidRequest, ValidationFailed
 
 Model = TypeVar("Model", bound=BaseModel)
+# `\u0000` escaped in JSON text, not preceded by an escaped backslash (`\\u0000` is text).
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+def _nul_paths(node: Any, path: str = "") -> Iterator[str]:
+    if isinstance(node, str):
+        if "\x00" in node:
+            yield path or "body"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            inner = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                yield inner
+            yield from _nul_paths(value, inner)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nul_paths(value, f"{path}[{index}]")
+
+
+def _screen(body: bytes) -> None:
+    """What the model cannot see: keys named twice, and NUL characters."""
+    try:
+        tree = json.loads(body, object_pairs_hook=_unique)
+    except _DuplicateKey as exc:
+        raise InvalidRequest(f"the body names the key {exc.key!r} twice in one object") from None
+    except (ValueError, RecursionError):
+        return  # not JSON: the model's parser says why
+    if _NUL.search(body):
+        paths = list(dict.fromkeys(_nul_paths(tree)))
+        if paths:
+            message = "must not contain NUL characters"
+            raise ValidationFailed([FieldError(path, message) for path in paths])
 
 
 def parse_json(model: type[Model], body: bytes, *, context: dict[str, Any] | None = None) -> Model:
+    _screen(body)
     try:
         return model.model_validate_json(body, context=context)
     except ValidationError as exc:

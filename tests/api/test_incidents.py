@@ -198,7 +198,8 @@ async def test_streamed_body_over_the_limit_is_413(
             yield b"x" * 65_536
         yield b'"}'
 
-    response = await client.post("/v1/incidents", content=chunks(), headers=world.grid_north)
+    headers = world.grid_north | {"Content-Type": "application/json"}
+    response = await client.post("/v1/incidents", content=chunks(), headers=headers)
     assert response.status_code == 413
     assert await count_rows(app, "incidents") == 0
 

@@ -25,6 +25,7 @@ STATUS: dict[type[AwarenessError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.ValidationFailed: 422,
     errors.RateLimited: 429,
     errors.Unavailable: 503,

@@ -50,7 +50,7 @@ async def create_key(
     now: datetime,
     actor: str,
 ) -> CreatedKey:
-    sector_list = sorted(set(sectors)) if sectors else None
+    sector_list = sorted(set(sectors)) if sectors is not None else None
     errors = await _check_key_request(conn, role, org_id, sector_list, set(known_sectors))
     if errors:
         raise ValidationFailed(errors, "cannot create that key")
@@ -93,12 +93,16 @@ async def _check_key_request(
             await conn.execute(sa.select(organizations.c.id).where(organizations.c.id == org_id))
         ).first() is None:
             errors.append(FieldError("org", f"no organization {org_id!r}; create it first"))
-        if sectors:
+        if sectors is not None:
             errors.append(FieldError("sectors", "an operator sees its organization's sector only"))
     elif org_id is not None:
         errors.append(FieldError("org", f"a {role.value} key belongs to no organization"))
-    if role is Role.admin and sectors:
+    if role is Role.admin and sectors is not None:
         errors.append(FieldError("sectors", "an admin key is not limited to sectors"))
+    elif sectors is not None and not sectors:
+        errors.append(
+            FieldError("sectors", "name at least one sector, or leave it out for every sector")
+        )
     for sector in sectors or ():
         if sector not in known:
             errors.append(FieldError("sectors", f"unknown sector {sector!r}"))
