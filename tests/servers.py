@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -109,3 +109,19 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def list_all(client: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
+    """Every item of a paginated list, followed through its `next` cursors the way a client
+    would, so a test sees the whole list and the pagination is exercised too."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+        response = await client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        cursor = page["next"]
+        if cursor is None:
+            return items

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -97,6 +98,27 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Raised when the database goes away in the middle of a statement: asyncpg's own (from the
+# report writer, which speaks to asyncpg directly) and what SQLAlchemy wraps them in.
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A statement that failed because the connection was lost is a 503 like any outage;
+    anything else the database refused is the service's fault, a 500."""
+    assert isinstance(exc, sa_exc.DBAPIError)
+    lost = (*_CONNECTION_LOST, ConnectionError, TimeoutError)
+    if exc.connection_invalidated or isinstance(exc.orig, lost):
+        return await _database_down(request, exc)
+    log.error("database error", exc_info=exc)
+    return error_response(errors.AwarenessError("internal error"))
+
+
 async def _client_gone(_request: Request, _exc: Exception) -> Response:
     # The client hung up before its body arrived: nothing was stored and nobody is listening.
     log.info("client disconnected before the request was read")
@@ -113,5 +135,7 @@ def install(app: FastAPI) -> None:
         sa_exc.TimeoutError,
         ConnectionError,
         TimeoutError,
+        *_CONNECTION_LOST,
     ):
         app.add_exception_handler(kind, _database_down)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)

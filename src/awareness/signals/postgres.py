@@ -61,7 +61,11 @@ class PostgresSignals(Signals):
                         conn = await asyncpg.connect(self._dsn)
                     for channel, value in pending.items():
                         await conn.execute("SELECT pg_notify($1, $2)", channel, str(value))
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except (
+                    OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    asyncpg.InternalClientError,
+                ) as exc:  # fmt: skip
+                    # InternalClientError: the server went away in the middle of a statement.
                     log.warning("notify failed; retrying", extra={"error": repr(exc)})
                     for channel, value in pending.items():
                         self._pending[channel] = max(value, self._pending.get(channel, value))
@@ -94,7 +98,10 @@ class PostgresSignals(Signals):
                         self._dispatch(channel, None)
                 first = False
                 await self._watch(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (
+                OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+            ) as exc:  # fmt: skip
                 log.warning("listener connection lost", extra={"error": repr(exc)})
             finally:
                 self.connected.clear()
