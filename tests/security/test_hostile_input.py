@@ -47,8 +47,8 @@ class Hostile:
 CASES = [
     Hostile("id beyond int64 in a path", "GET", f"/v1/incidents/{BEYOND_INT64}", "grid_north",
             422, "incident_id"),
-    Hostile("negative id beyond int64", "GET", f"/v1/incidents/-{BEYOND_INT64}1", "grid_north",
-            422, "incident_id"),
+    Hostile("a negative id", "GET", f"/v1/incidents/-{BEYOND_INT64}1", "grid_north",
+            404, "/v1/incidents/-"),
     Hostile("warning id beyond int64", "POST", f"/v1/warnings/{BEYOND_INT64}/ack",
             "energy_supervisor", 422, "warning_id", json={}),
     Hostile("key id beyond int64", "DELETE", f"/v1/keys/{BEYOND_INT64}", "admin", 422, "key_id"),

@@ -15,14 +15,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 import awareness
 from awareness import warninglists
-from awareness.api import admin, board, errors, feed, health, reports, vocabulary
+from awareness.api import admin, board, docs, errors, feed, health, reports, vocabulary
 from awareness.api.components import Components
+from awareness.api.dashboard import Dashboard
 from awareness.api.middleware import BodyLimit, RequestContext
 from awareness.auth import keys
 from awareness.auth.keys import KeyStore
@@ -37,7 +37,6 @@ from awareness.feed.connection import GOING_AWAY, GOODBYE, REVOKED, UNAUTHENTICA
 from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics
-from awareness.paths import resource_dir
 from awareness.settings import Settings
 from awareness.signals import open_signals
 from awareness.views import frames
@@ -160,13 +159,16 @@ def create_app(
         version=awareness.__version__,
         summary="Sector-wide cyber threat levels and early warnings for critical infrastructure.",
         lifespan=lifespan,
+        # `docs.router` serves /docs from the installed package instead of a CDN; no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.components = components
     errors.install(app)
-    for module in (health, reports, board, feed, admin, vocabulary):
+    for module in (health, reports, board, feed, admin, vocabulary, docs):
         app.include_router(module.router)
     app.router.routes.append(feed.feed_route)
-    app.mount("/", StaticFiles(directory=resource_dir("dashboard"), html=True), name="dashboard")
+    app.router.routes.append(Dashboard(lambda: docs.api_routes(app.routes)))
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.limits.max_body_bytes,
@@ -183,7 +185,8 @@ def create_app(
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """Adds the schemas of bodies that dependencies parse, of the feed's frames and of every
-    refusal's answer."""
+    refusal's answer; the bearer key each operation that checks one requires, and each
+    operation's refusals."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
@@ -199,7 +202,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             )
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
-        errors.document_errors(schema)
+        accesses = docs.access(app)
+        docs.document_security(schema, accesses)
+        docs.document_outcomes(schema)
+        errors.document_errors(schema, accesses)
         app.openapi_schema = schema
     return app.openapi_schema
 

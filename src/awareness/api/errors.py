@@ -4,7 +4,8 @@ contract's status codes."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -16,6 +17,9 @@ from starlette.requests import ClientDisconnect
 
 from awareness import errors
 from awareness.errors import AwarenessError, FieldError
+
+if TYPE_CHECKING:
+    from awareness.api.docs import Access
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +49,110 @@ class ErrorBody(BaseModel):
     errors: list[InvalidField] | None = None
 
 
-def document_errors(schema: dict[str, Any]) -> None:
-    """Every client error of every operation answers `ErrorBody` (a component of the schema),
-    not FastAPI's own 422 shape, which this service never sends."""
-    answer = {
-        "description": "refused: the reason, and for 422 each invalid field",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+_FIELD_ERRORS = {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
     }
-    for operations in schema["paths"].values():
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            responses["4XX"] = answer
+}
+_REFUSALS: dict[str, dict[str, Any]] = {
+    "400": {"description": "the body is not JSON, or names a key twice"},
+    "401": {
+        "description": "no API key, or an unknown or revoked one",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "`Bearer`",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    "403": {"description": "this key's role may not do this"},
+    "404": {"description": "nothing by that name or id in the caller's scope"},
+    "409": {"description": "it exists already"},
+    "413": {"description": "the body is larger than the service accepts"},
+    "415": {"description": "the body is not sent as `application/json`"},
+    "422": {"description": "invalid: `errors` names each invalid field", "content": _FIELD_ERRORS},
+    "429": {
+        "description": "too many requests with this key, or failed authentications from this "
+        "client; retry after the given seconds",
+        "headers": _RETRY_AFTER,
+    },
+    "503": {
+        "description": "the database is unavailable; retry after the given seconds",
+        "headers": _RETRY_AFTER,
+    },
+}
+# Refusals that only the operation's own logic knows it makes.
+_CONFLICTS = {("post", "/v1/orgs")}  # an organization id registered already
+
+
+def _refusals(method: str, path: str, operation: dict[str, Any], access: Access | None) -> set[str]:
+    """The status codes of the refusals this operation can answer."""
+    codes = set()
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if has_body:
+        codes |= {"400", "415", "422"}
+    if method in ("post", "put", "patch"):
+        codes.add("413")  # the size limit holds for every such request, its body read or not
+    for parameter in parameters:
+        if parameter["in"] == "path":
+            codes.add("404")
+        # A free-form path segment is never invalid; any other parameter can be.
+        if parameter["in"] != "path" or parameter.get("schema", {}).get("type") != "string":
+            codes.add("422")
+    if access is not None and access.authenticated:
+        codes |= {"401", "429"}
+    if access is not None and access.restricted:
+        codes.add("403")
+    if access is not None and access.database:
+        codes.add("503")
+    if (method, path) in _CONFLICTS:
+        codes.add("409")
+    return codes
+
+
+def document_errors(
+    schema: dict[str, Any], accesses: Mapping[tuple[str, str], Access] | None = None
+) -> None:
+    """Each operation documents the refusals it can answer, by status code, each as `ErrorBody`
+    (422 as `FieldErrors`, which always names the fields), not FastAPI's own 422 shape, which
+    this service never sends. `accesses` (see `docs.access`) says which operations take a key,
+    for which roles, and which touch the database."""
+    schemas = schema["components"]["schemas"]
     for name in ("HTTPValidationError", "ValidationError"):
-        schema["components"]["schemas"].pop(name, None)
+        schemas.pop(name, None)
+    schemas.setdefault("InvalidField", InvalidField.model_json_schema(mode="serialization"))
+    schemas["FieldErrors"] = {
+        "title": "FieldErrors",
+        "description": "422's answer: the reason, and each invalid field",
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string", "title": "Detail"},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/InvalidField"},
+                "title": "Errors",
+            },
+        },
+        "required": ["detail", "errors"],
+    }
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # FastAPI's, when the operation has parameters
+            access = (accesses or {}).get((method, path))
+            for code in sorted(_refusals(method, path, operation, access)):
+                documented = responses.get(code)
+                if documented is None:
+                    responses[code] = {"content": _ERROR, **_REFUSALS[code]}
+                elif "headers" in _REFUSALS[code]:
+                    # The operation's own answer (readiness's 503) comes with the same headers.
+                    documented.setdefault("headers", _REFUSALS[code]["headers"])
 
 
 def error_response(exc: AwarenessError) -> JSONResponse:

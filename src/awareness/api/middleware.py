@@ -64,7 +64,7 @@ class RequestContext:
             if self.latency is not None and scope["type"] == "http":
                 # The route's template, not the path: ids in paths would make every request
                 # a series of its own.
-                route = getattr(scope.get("route"), "path", "unmatched")
+                route = getattr(scope.get("route"), "path_format", "unmatched")
                 self.latency.labels(scope["method"], route, str(status)).observe(elapsed)
             if self.access_log and scope["type"] == "http":
                 state: dict[str, Any] = scope.get("state", {})

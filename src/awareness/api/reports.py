@@ -93,7 +93,7 @@ async def get_incidents(
     return page(rows, limit=limit, position=lambda incident: incident.id)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentView)
+@router.get("/incidents/{incident_id:int}", response_model=IncidentView)
 async def get_one_incident(
     incident_id: RowId, principal: ReportReader, database: DatabaseDep
 ) -> IncidentView:
