@@ -182,6 +182,8 @@ def clock() -> ManualClock:
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     overrides.setdefault("log", {"access": False})
     overrides.setdefault("limits", {"requests_per_second": 0})
+    # Tests send unknown keys on purpose, all from one address; tests/security throttles.
+    overrides.setdefault("auth", {"failures_per_second": 0})
     # Tests move the clock themselves: time-driven evaluations may run up to its present.
     overrides.setdefault(
         "correlator", {"tick_grace_seconds": 0, "poll_seconds": 0.2, "retry_seconds": 0.05}

@@ -14,6 +14,9 @@ from typing import Any, BinaryIO
 
 import httpx
 
+# What the test servers' /metrics take instead of an admin key.
+METRICS_TOKEN = "metrics-token-of-the-tests"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -27,6 +30,7 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
         "AWARENESS_DATABASE_URL": database_url,
         "AWARENESS_LOG__LEVEL": "WARNING",
         "AWARENESS_LIMITS__REQUESTS_PER_SECOND": "0",
+        "AWARENESS_METRICS__TOKEN": METRICS_TOKEN,
     }
     return env | extra
 

@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import SEVERE
-from tests.servers import ServerProcess, create_key, run_cli
+from tests.servers import METRICS_TOKEN, ServerProcess, create_key, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,8 @@ async def _collect(socket: ClientConnection, into: list[dict[str, Any]]) -> None
 
 
 def _leader(server: ServerProcess) -> bool:
-    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = httpx.get(f"{server.url}/metrics", headers=headers, timeout=5).text
     return bool(re.search(r"^awareness_correlator_leader 1\.0$", text, re.M))
 
 

@@ -1,10 +1,12 @@
 """Structured logs: one JSON object per line on standard error, carrying the request id.
-Secrets never reach a log record: callers log key ids, never keys or headers."""
+Secrets never reach a log line: callers log key ids, never keys or headers, and what other
+libraries log is scrubbed of tickets and keys."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -20,6 +22,22 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "asctime",
     "color_message",  # uvicorn duplicates every message with terminal colours
 }
+
+
+# Credentials that could reach a message through someone else's code: a feed ticket in a URL
+# uvicorn logs ("WebSocket /v1/feed?ticket=..."), an API key quoted in an error.
+_CREDENTIALS = re.compile(r"(?P<name>ticket=|aw_)[A-Za-z0-9_%-]{6,}")
+
+
+class Redact(logging.Filter):
+    """Replaces credentials in every record's message before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _CREDENTIALS.sub(r"\g<name>[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,6 +78,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(*, level: str, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(Redact())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -82,6 +82,13 @@ class IngestSettings(_Section):
 
 class AuthSettings(_Section):
     cache_seconds: float = Field(5.0, ge=0)
+    failures_per_second: float = Field(1.0, ge=0)
+    failures_burst: int = Field(30, ge=1)
+
+
+class MetricsSettings(_Section):
+    public: bool = False
+    token: SecretStr | None = None
 
 
 class CorrelatorSettings(_Section):
@@ -134,6 +141,7 @@ class Settings(BaseSettings):
     correlator: CorrelatorSettings = CorrelatorSettings()
     feed: FeedSettings = FeedSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
     scoring: ScoringConfig = ScoringConfig()
     sectors: SectorsConfig = SectorsConfig()
 

@@ -18,8 +18,9 @@ from tests.conftest import World, add_key, count_rows, incident
         {"Authorization": "Bearer"},
         {"Authorization": "Basic dXNlcjpwYXNz"},
         {"Authorization": "Bearer aw_not-a-real-key"},
+        {"Authorization": "Bearer aw_" + "x" * 43},
     ],
-    ids=["none", "empty", "basic", "unknown"],
+    ids=["none", "empty", "basic", "malformed", "unknown"],
 )
 async def test_no_or_unknown_key_is_401_and_stores_nothing(
     client: httpx.AsyncClient, world: World, app: FastAPI, headers: dict[str, str]
@@ -30,7 +31,8 @@ async def test_no_or_unknown_key_is_401_and_stores_nothing(
         assert response.headers["www-authenticate"] == "Bearer"
         assert (
             "Authorization: Bearer" in response.json()["detail"]
-            or "unknown" in (response.json()["detail"])
+            or "unknown" in response.json()["detail"]
+            or "malformed" in response.json()["detail"]
         )
     assert (await client.get("/v1/incidents", headers=headers)).status_code == 401
     assert await count_rows(app, "reports") == 0

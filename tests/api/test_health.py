@@ -7,6 +7,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from awareness.api.app import create_app
+from awareness.auth.keys import new_key
 from awareness.clock import ManualClock
 from awareness.consumers.events import save_position
 from awareness.db.migrate import head_revision
@@ -41,7 +42,7 @@ async def test_not_ready_when_the_database_is_gone() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             ready = await client.get("/readyz")
             write = await client.post(
-                "/v1/incidents", json={}, headers={"Authorization": "Bearer aw_x"}
+                "/v1/incidents", json={}, headers={"Authorization": f"Bearer {new_key()}"}
             )
     assert ready.status_code == 503
     assert "unreachable" in ready.json()["database"]
@@ -73,7 +74,7 @@ async def test_metrics_count_what_happened(
     await client.post("/v1/assets", json={"asset_id": "a"}, headers=world.grid_north)
     await client.get("/v1/incidents/999", headers=world.grid_north)
     await settle(app)
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=world.admin)).text
     assert 'awareness_reports_ingested_total{kind="incident"} 2.0' in text
     assert 'awareness_reports_ingested_total{kind="asset"} 1.0' in text
     assert "awareness_reports_correlated_total 3.0" in text
@@ -97,7 +98,7 @@ async def test_metrics_show_each_consumers_lag(
         assert head >= 2
         # A durable consumer that has handled only the first event.
         await save_position(conn, "delivery", 1, now=clock.now())
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=world.admin)).text
     assert f'awareness_consumer_lag_events{{consumer="delivery"}} {float(head - 1)}' in text
     assert 'awareness_consumer_lag_events{consumer="feed"} 0.0' in text
     assert 'awareness_consumer_leader{consumer="correlator"} 1.0' in text

@@ -124,9 +124,7 @@ async def test_sigterm_closes_feeds_with_going_away_and_where_to_resume(
     key = create_key(sqlite_url, "--role", "admin")
     server = ServerProcess(sqlite_url, log_path=tmp_path / "server.log").start()
     try:
-        feed, _ = await open_feed(
-            f"127.0.0.1:{server.port}", {"Authorization": f"Bearer {key}"}
-        )
+        feed, _ = await open_feed(f"127.0.0.1:{server.port}", {"Authorization": f"Bearer {key}"})
         assert (await feed.frame())["type"] == "connected"
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)

@@ -85,6 +85,9 @@ def build_components(
         limiter=RateLimiter(
             per_second=settings.limits.requests_per_second, burst=settings.limits.burst
         ),
+        failures=RateLimiter(
+            per_second=settings.auth.failures_per_second, burst=settings.auth.failures_burst
+        ),
         ingest=Ingest(
             database=database,
             settings=settings,

@@ -26,6 +26,8 @@ class Components:
     metrics: Metrics
     keys: KeyStore
     limiter: RateLimiter
+    # Failed authentications per client address.
+    failures: RateLimiter
     ingest: Ingest
     broadcaster: Broadcaster
     # The consumers this process runs: the correlator (unless disabled) and the feed.

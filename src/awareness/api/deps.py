@@ -1,5 +1,6 @@
-"""FastAPI dependencies: the parts of the app a route needs, and the caller's principal. 401, 403
-and the per-key rate limit are decided here, for HTTP and for the feed alike."""
+"""FastAPI dependencies: the parts of the app a route needs, and the caller's principal. 401, 403,
+the per-key rate limit and the per-address throttle of failed authentications are decided here,
+for HTTP and for the feed alike."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from awareness.api.components import Components
+from awareness.auth.keys import KEY_SHAPE, well_formed
 from awareness.auth.principal import Principal, Role
 from awareness.db.engine import Database
 from awareness.errors import Forbidden, RateLimited, Unauthenticated
@@ -45,19 +47,41 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 IngestDep = Annotated[Ingest, Depends(_ingest)]
 
 
+def _address(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+def refuse(components: Components, connection: HTTPConnection, message: str) -> Unauthenticated:
+    """A failed authentication, counted against the caller's address."""
+    components.failures.retry_after(_address(connection))
+    return Unauthenticated(message)
+
+
 async def admit(
-    components: Components, key: str | None = None, *, key_id: int | None = None
+    components: Components,
+    connection: HTTPConnection,
+    key: str | None = None,
+    *,
+    key_id: int | None = None,
 ) -> Principal:
     """The principal of a presented key (or of a key id a feed ticket stood for), within its
-    rate limit; else 401 or 429."""
+    rate limit; else 401 or 429. An address that failed too often is refused before its key is
+    looked at, and a key that cannot be one is refused without a database look-up."""
+    wait = components.failures.waiting(_address(connection))
+    if wait is not None:
+        raise RateLimited(
+            "too many failed authentications from this address; retry later", retry_after=wait
+        )
     if key is not None:
+        if not well_formed(key):
+            raise refuse(components, connection, f"malformed API key: keys are {KEY_SHAPE}")
         principal = await components.keys.resolve(key)
     elif key_id is not None:
         principal = await components.keys.resolve_id(key_id)
     else:
         principal = None
     if principal is None:
-        raise Unauthenticated("unknown or revoked API key")
+        raise refuse(components, connection, "unknown or revoked API key")
     wait = components.limiter.retry_after(principal.key_id)
     if wait is not None:
         raise RateLimited("too many requests for this API key; slow down", retry_after=wait)
@@ -73,7 +97,7 @@ async def authenticate(request: Request) -> Principal:
     key = bearer_key(request)
     if key is None:
         raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
-    principal = await admit(components_of(request), key)
+    principal = await admit(components_of(request), request, key)
     request.state.key_id = principal.key_id
     return principal
 

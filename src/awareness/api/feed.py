@@ -10,7 +10,14 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from awareness.api.components import Components
-from awareness.api.deps import Anyone, ComponentsDep, admit, bearer_key, components_of
+from awareness.api.deps import (
+    Anyone,
+    ComponentsDep,
+    admit,
+    bearer_key,
+    components_of,
+    refuse,
+)  # fmt: skip
 from awareness.api.middleware import SERVER_SEND
 from awareness.api.pagination import MAX_ID
 from awareness.auth import tickets
@@ -71,7 +78,7 @@ async def _principal(websocket: WebSocket, components: Components) -> Principal:
     """The bearer key, or else a ticket (as a subprotocol, or `?ticket=`)."""
     key = bearer_key(websocket)
     if key is not None:
-        return await admit(components, key)
+        return await admit(components, websocket, key)
     offered = websocket.scope.get("subprotocols") or []
     ticket = next((p[len(TICKET) :] for p in offered if p.startswith(TICKET)), None)
     ticket = ticket or websocket.query_params.get("ticket")
@@ -80,8 +87,8 @@ async def _principal(websocket: WebSocket, components: Components) -> Principal:
     async with components.database.write() as conn:
         key_id = await tickets.redeem(conn, ticket, now=components.clock.now())
     if key_id is None:
-        raise Unauthenticated("unknown, used or expired ticket: ask for a new one")
-    return await admit(components, key_id=key_id)
+        raise refuse(components, websocket, "unknown, used or expired ticket: ask for a new one")
+    return await admit(components, websocket, key_id=key_id)
 
 
 def _audience(

@@ -1,5 +1,6 @@
-"""ASGI middleware: request ids and access logs, and body size limits enforced while the body
-streams in, so an oversized request is refused before it is held in memory."""
+"""ASGI middleware: request ids, access logs and the headers browsers need on every answer; and
+body size limits enforced while the body streams in, so an oversized request is refused before
+it is held in memory."""
 
 from __future__ import annotations
 
@@ -24,6 +25,30 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # process and a counter.
 _PREFIX = os.urandom(8).hex()
 _COUNTER = itertools.count(1)
+
+
+# The board loads only its own files and talks only to its own origin (fetch and the feed), is
+# never framed, and sends no referrer. Swagger UI (/docs) starts itself with an inline script and
+# styles itself inline, so its page allows those, and nothing from elsewhere either.
+_BOARD_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; "
+    "object-src 'none'"
+)
+_DOCS_POLICY = _BOARD_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+_DOCS_POLICY = _DOCS_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+_EVERY_ANSWER = [(b"x-content-type-options", b"nosniff")]
+_PAGES = [(b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+
+
+def security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """What a browser needs to be told: every answer is what its Content-Type says, and a page
+    runs only this service's code and is never framed."""
+    added = list(_EVERY_ANSWER)
+    if any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+        policy = _DOCS_POLICY if path.startswith("/docs") else _BOARD_POLICY
+        added += [(b"content-security-policy", policy.encode()), *_PAGES]
+    return [*headers, *added]
 
 
 class RequestContext:
@@ -53,7 +78,8 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                headers = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = security_headers(scope["path"], headers)
             await send(message)
 
         # A WebSocket sends many frames: only HTTP responses need the header and the status.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -22,10 +23,18 @@ from awareness.db.tables import api_keys, organizations
 from awareness.errors import FieldError, ValidationFailed
 
 KEY_PREFIX = "aw_"
+# 32 random bytes, URL-safe base64 without padding.
+_KEY = re.compile(r"aw_[A-Za-z0-9_-]{43}")
+KEY_SHAPE = "aw_ followed by 43 letters, digits, '-' or '_'"
 
 
 def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def well_formed(key: str) -> bool:
+    """Whether `key` could be one this service issued; anything else needs no look-up."""
+    return _KEY.fullmatch(key) is not None
 
 
 def hash_key(key: str) -> str:
