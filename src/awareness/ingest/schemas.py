@@ -133,6 +133,19 @@ class IncidentBatchIn(_Strict):
 
     _bounded = field_validator("incidents")(_batch_bounded)
 
+    @field_validator("incidents")
+    @classmethod
+    def _indicators_bounded(cls, items: list[IncidentIn], info: ValidationInfo) -> list[IncidentIn]:
+        """Reports are correlated in order, so one batch's indicators hold back everyone's."""
+        limit = _context(info).get("max_batch_indicators", 2000)
+        total = sum(len(item.indicators) for item in items)
+        if total > limit:
+            raise ValueError(
+                f"at most {limit} indicators per batch (this one has {total}): "
+                "send the rest in further batches"
+            )
+        return items
+
 
 class AssetIn(_Strict):
     asset_id: AssetId

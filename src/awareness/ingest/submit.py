@@ -30,6 +30,7 @@ def validation_context(settings: Settings, *, now: datetime) -> dict[str, Any]:
         "now": now,
         "max_future_seconds": settings.ingest.max_future_seconds,
         "max_indicators": limits.max_indicators_per_incident,
+        "max_batch_indicators": limits.max_indicators_per_batch,
         "max_affected_assets": limits.max_affected_assets_per_incident,
         "max_batch_items": limits.max_batch_items,
     }
