@@ -7,8 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from awareness.auth.keys import new_key
+from tests.conftest import World
 from tests.feed.conftest import open_feed
 from tests.servers import ServerProcess, create_key
 
@@ -59,3 +61,21 @@ async def test_no_credential_reaches_the_log(sqlite_url: str, tmp_path: Path) ->
     assert "/v1/feed" in text, "the feed's connection was not logged at all"
     for secret in (key, guessed, ticket):
         assert secret not in text
+
+
+async def test_an_unexpected_failure_is_a_json_500_naming_the_request_id(
+    app: FastAPI, client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    async def broken(_key: str) -> None:
+        raise RuntimeError("the secret internals")
+
+    monkeypatch.setattr(app.state.components.keys, "resolve", broken)
+    answer = await client.get("/v1/me", headers=world.admin | {"X-Request-ID": "trace-me-1"})
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "detail": "internal error: quote request id trace-me-1 when reporting it"
+    }
+    assert answer.headers["x-request-id"] == "trace-me-1"
+    assert "secret internals" not in answer.text
+    assert any("secret internals" in (r.exc_text or str(r.exc_info)) for r in caplog.records)

@@ -85,6 +85,16 @@ class RequestContext:
         # A WebSocket sends many frames: only HTTP responses need the header and the status.
         try:
             await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
+        except Exception:
+            if scope["type"] != "http":
+                raise
+            # Answered here rather than by the server, which would also drop the connection;
+            # the client gets the id to quote, the log gets the traceback.
+            log.exception(
+                "request failed", extra={"method": scope["method"], "path": scope["path"]}
+            )
+            if status == 0:
+                await _internal_error(send_with_id, rid)
         finally:
             elapsed = time.perf_counter() - started
             if self.latency is not None and scope["type"] == "http":
@@ -105,6 +115,14 @@ class RequestContext:
                     },
                 )
             request_id.reset(token)
+
+
+async def _internal_error(send: Send, rid: str) -> None:
+    detail = f"internal error: quote request id {rid} when reporting it"
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:
