@@ -151,12 +151,15 @@ async def test_scenario(
     seen_by_water = (await s.warnings(s.keys["water-2"], kind="exposure"))[0]
     assert seen_by_water["target_orgs"] == ["water-2"]
     assert seen_by_water["evidence"]["matches"] == {"water-2": ["pump-plc"]}
+    assert seen_by_water["evidence"]["other_targets"] == {"healthcare": 1}
     # A supervisor of water learns of water's organizations only, never healthcare's.
     (seen_by_desk,) = await s.warnings(water_desk, kind="exposure")
     assert seen_by_desk["target_orgs"] == ["water-2"]
     assert seen_by_desk["evidence"]["matches"] == {"water-2": ["pump-plc"]}
     assert seen_by_desk["evidence"]["target_sectors"] == {"water-2": "water"}
+    assert seen_by_desk["evidence"]["other_targets"] == {"healthcare": 1}, "counts, not names"
     assert "health-1" not in json.dumps(seen_by_desk)
+    assert "other_targets" not in exposures[0]["evidence"], "nothing withheld from the CERT"
 
     # 4. Dependents are told of the risk, without their levels moving: water depends strongly
     # on energy, and only the campaign (which touches water too) floors it.

@@ -67,7 +67,8 @@ def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any
     """The fields of an addressed warning a reader must see instead (None: nothing to hide). An
     operator never learns which other organizations it is addressed to, nor their assets; a
     supervisor or responder scoped to some sectors learns only those of its sectors'
-    organizations (a warning that does not say each target's sector shows it none)."""
+    organizations (a warning that does not say each target's sector shows it none). Both learn
+    how many other organizations it is addressed to, per sector (`other_targets`)."""
     targets = warning.get("target_orgs")
     if targets is None or principal.role is Role.admin:
         return None
@@ -79,7 +80,15 @@ def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any
     else:
         where = evidence.get("target_sectors") or {}
         allowed = {org for org in targets if where.get(org) in principal.sectors}
+    where = evidence.get("target_sectors") or {}
+    others: dict[str, int] = {}
+    for org in targets:
+        if org not in allowed:
+            sector = where.get(org) or "unknown"
+            others[sector] = others.get(sector, 0) + 1
     for field in ("matches", "target_sectors"):
         if field in evidence:
             evidence[field] = {org: v for org, v in evidence[field].items() if org in allowed}
+    if others:
+        evidence["other_targets"] = dict(sorted(others.items()))
     return {"target_orgs": [org for org in targets if org in allowed], "evidence": evidence}
