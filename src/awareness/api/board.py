@@ -17,7 +17,7 @@ from awareness.settings import Settings
 from awareness.views.base import Page
 from awareness.views.campaigns import CampaignView, list_campaigns
 from awareness.views.sectors import SectorDetail, SectorView, sector_detail, sector_overview
-from awareness.views.warnings import WarningView, list_warnings
+from awareness.views.warnings import WarningView, list_warnings, redact
 from awareness.vocabulary import WarningKind
 
 router = APIRouter(prefix="/v1", tags=["board"])
@@ -134,7 +134,7 @@ async def ack_warning(
     )
     if warning is None:
         raise NotFound(f"no warning {warning_id} in your scope")
-    return warning
+    return redact(principal, warning)
 
 
 @router.get("/campaigns", response_model=Page[CampaignView])

@@ -44,8 +44,6 @@ class Dashboard(Mount):
             return super().matches(scope)
         # Reached only when no route matched both path and method.
         allowed = self._methods(scope["path"])
-        if "GET" in allowed:
-            allowed.add("HEAD")
         if allowed or scope["path"].startswith(API):
             return Match.FULL, {ALLOW: sorted(allowed)}
         return super().matches(scope)

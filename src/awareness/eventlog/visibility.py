@@ -63,20 +63,68 @@ def matching(
     return sa.and_(sa.true(), *clauses)
 
 
+def may_see_campaign(principal: Principal, sectors: Collection[str]) -> bool:
+    """`GET /v1/campaigns`' rule: supervisors and responders see the campaigns touching their
+    sectors, admins every one, operators none."""
+    if principal.role is Role.operator:
+        return False
+    if principal.role is Role.admin or principal.sectors is None:
+        return True
+    return not principal.sectors.isdisjoint(sectors)
+
+
+# What a campaign floor keeps for a reader who may not see the campaign: that it exists, how
+# wide it is and how it weighs, never its indicators.
+_CAMPAIGN_COUNTS = ("pace", "organizations", "sectors", "level", "first_seen", "last_seen")
+
+
+def withhold_campaigns(principal: Principal, evidence: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A level's evidence with the campaigns this reader may not see reduced to counts (None:
+    nothing to withhold). A level names the campaign that floors it; the sector's every reader
+    sees the level, not every reader the campaign."""
+    floors = evidence.get("floors")
+    if not floors:
+        return None
+    kept, withheld = [], False
+    for floor in floors:
+        facts = floor.get("evidence") or {}
+        if floor.get("rule") != "campaign" or may_see_campaign(principal, facts.get("sectors", ())):
+            kept.append(floor)
+            continue
+        withheld = True
+        sectors = ", ".join(facts.get("sectors", ()))
+        kept.append(
+            {
+                "rule": "campaign",
+                "level": floor.get("level"),
+                "detail": f"campaign: reported by {facts.get('organizations')} organizations in "
+                f"{sectors} (its indicators are for those sectors' supervisors and responders)",
+                "evidence": {k: facts[k] for k in _CAMPAIGN_COUNTS if k in facts}
+                | {"indicators_withheld": True},
+            }
+        )
+    return {**evidence, "floors": kept} if withheld else None
+
+
 def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The fields of an addressed warning a reader must see instead (None: nothing to hide). An
-    operator never learns which other organizations it is addressed to, nor their assets; a
+    """The fields of a warning a reader must see instead (None: nothing to hide). A level's
+    evidence keeps only the campaigns the reader may see (`withhold_campaigns`). An operator
+    never learns which other organizations a warning is addressed to, nor their assets; a
     supervisor or responder scoped to some sectors learns only those of its sectors'
     organizations (a warning that does not say each target's sector shows it none). Both learn
     how many other organizations it is addressed to, per sector (`other_targets`)."""
+    changes: dict[str, Any] = {}
+    evidence = dict(warning.get("evidence") or {})
+    withheld = withhold_campaigns(principal, evidence)
+    if withheld is not None:
+        evidence = changes["evidence"] = withheld
     targets = warning.get("target_orgs")
     if targets is None or principal.role is Role.admin:
-        return None
-    evidence = dict(warning.get("evidence") or {})
+        return changes or None
     if principal.role is Role.operator:
         allowed = {principal.org_id}
     elif principal.sectors is None:
-        return None
+        return changes or None
     else:
         where = evidence.get("target_sectors") or {}
         allowed = {org for org in targets if where.get(org) in principal.sectors}

@@ -41,7 +41,7 @@ class Audience:
 
     def encode(self, event: Event) -> str:
         message = event.message()
-        if event.type == "warning":
+        if event.type in ("warning", "sector_level"):
             changes = redaction(self.principal, event.data)
             if changes:
                 message["data"] = event.data | changes

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal, Role
 from awareness.db.tables import events, sector_states
+from awareness.eventlog.visibility import withhold_campaigns
 from awareness.scoring import Level, ScoringConfig, SectorsConfig, SectorScore, dependency_risk
 from awareness.timestamps import UtcTime, time_from_json
 from awareness.views.campaigns import CampaignView, list_campaigns
@@ -145,6 +146,10 @@ def _sector_view(
     )
 
 
+def _readable(principal: Principal, evidence: dict[str, Any]) -> dict[str, Any]:
+    return withhold_campaigns(principal, evidence) or evidence
+
+
 async def sector_detail(
     conn: AsyncConnection,
     sector: str,
@@ -187,7 +192,7 @@ async def sector_detail(
     )
     return SectorDetail(
         **overview.model_dump(),
-        evidence=row["evidence"] if row is not None else {},
+        evidence=_readable(principal, row["evidence"]) if row is not None else {},
         history=history,
         campaigns=touching,
         depends_on=[
