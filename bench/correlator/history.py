@@ -92,7 +92,7 @@ class HistoryRows:
                 continue
             key = (kind, value, spec.org)
             own = self.agg.get(key)
-            # As sightings.record keeps them: the row starts again after the widest window,
+            # As sightings.Ledger.record keeps them: the row starts again after the widest window,
             # its strongest recent reports cover the fast one.
             if own is not None and own[1] > since:
                 first, last = min(own[0], detected), max(own[1], detected)

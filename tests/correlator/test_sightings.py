@@ -26,7 +26,7 @@ reports = st.lists(
 
 @given(reports, st.integers(0, 3000))
 def test_summary_matches_every_report(items: list[tuple[str, int, float]], later: int) -> None:
-    """Rows kept as `sightings.record` keeps them (restarting after the widest window, the
+    """Rows kept as `sightings.Ledger.record` keeps them (restarting after the widest window, the
     strongest reports of the fast one) give the fast window's facts exactly, and the slow
     window's organizations, sectors and last report."""
     fast = timedelta(hours=CFG.campaign.window_hours)

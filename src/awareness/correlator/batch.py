@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.correlator import exposure, levels, steps
+from awareness.correlator.sightings import Ledger
 from awareness.correlator.state import (
     Context,
     Cursor,
@@ -26,11 +27,13 @@ from awareness.db.tables import (
     asset_reports,
     assets,
     incident_assets,
+    incident_scores,
     incidents,
     indicators,
     organizations,
     reports,
 )
+from awareness.db.upsert import upsert
 from awareness.eventlog.writer import EventWriter
 from awareness.scoring import ScoringConfig, SectorsConfig
 
@@ -152,6 +155,7 @@ async def run_batch(
         return BatchOutcome(0, ())
     found, products, asset_data = await _details(conn, rows)
     ctx = await _context(conn, scoring, sectors, cursor, at=rows[0]["received_at"])
+    await ctx.ledger.load(indicator for listed in found.values() for indicator in listed)
     interval = scoring.hysteresis.evaluation_interval_seconds
     for row in rows:
         at = row["received_at"]
@@ -165,6 +169,8 @@ async def run_batch(
         cursor.xact, cursor.report_id = row["xact"], row["id"]
         if cursor.tick_at is None:
             cursor.tick_at = _boundary(at, interval)
+    await ctx.ledger.flush()
+    await upsert(conn, incident_scores, ctx.scores, keys=["incident_id"])
     await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
     return BatchOutcome(len(rows), tuple(ctx.writer.appended))
@@ -187,6 +193,7 @@ async def run_ticks(
     # State is loaded as of the first tick to run: later ticks only need less of it.
     ctx = await _context(conn, scoring, sectors, cursor, at=cursor.tick_at)
     await _ticks(ctx, cursor, until=until, inclusive=True)
+    await ctx.ledger.flush()
     await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
     return BatchOutcome(0, tuple(ctx.writer.appended))
@@ -201,7 +208,7 @@ async def _context(
     at: datetime,
 ) -> Context:
     state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
-    return Context(conn, EventWriter(conn), state, scoring, sectors)
+    return Context(conn, EventWriter(conn), state, scoring, sectors, Ledger(conn))
 
 
 async def _ticks(ctx: Context, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:

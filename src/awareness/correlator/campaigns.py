@@ -57,8 +57,8 @@ async def _record(
     kind, value = indicator
     if not may_form_campaign(kind, value, cfg=ctx.scoring):
         return None
-    await sightings.record(
-        ctx.conn, kind, value, sighting, fast_since=_fast_since(ctx, at), since=_since(ctx, at)
+    await ctx.ledger.record(
+        indicator, sighting, fast_since=_fast_since(ctx, at), since=_since(ctx, at)
     )
     campaign_id = ctx.state.by_indicator.get(indicator)
     if campaign_id is not None:
@@ -66,7 +66,7 @@ async def _record(
         (await _sightings_of(ctx, campaign, at))[indicator] = await _recent(ctx, indicator, at)
         return campaign_id
     # The database counts the widest window first: most indicators stop here.
-    slow = await sightings.summary(ctx.conn, [indicator], since=_since(ctx, at))
+    slow = await ctx.ledger.summary([indicator], since=_since(ctx, at))
     if slow is None or slow.org_count < ctx.scoring.campaign.min_orgs:
         return None
     seen = await _recent(ctx, indicator, at)
@@ -97,7 +97,7 @@ async def _record(
 
 
 async def _recent(ctx: Context, indicator: Indicator, at: datetime) -> list[Sighting]:
-    return await sightings.recent(ctx.conn, *indicator, since=_fast_since(ctx, at))
+    return await ctx.ledger.recent(indicator, since=_fast_since(ctx, at))
 
 
 async def _sightings_of(
@@ -105,6 +105,7 @@ async def _sightings_of(
 ) -> dict[Indicator, list[Sighting]]:
     """The campaign's fast-window sightings, read on first need in the batch."""
     if campaign.sightings is None:
+        await ctx.ledger.flush()
         campaign.sightings = await load_sightings(ctx.conn, campaign, since=_fast_since(ctx, at))
     return campaign.sightings
 
@@ -121,6 +122,7 @@ async def _summarize(ctx: Context, campaign: Campaign, at: datetime) -> Campaign
     """What the campaign is at `at`: its fast sightings, and the slow window counted anew."""
     await _sightings_of(ctx, campaign, at)
     if ctx.scoring.campaign.slow_window_days:
+        await ctx.ledger.flush()
         campaign.slow = await sightings.campaign_summary(
             ctx.conn, campaign.id, since=_since(ctx, at)
         )

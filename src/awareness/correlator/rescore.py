@@ -127,9 +127,11 @@ async def rebuild(
     scratch_dir: Path,
     now: datetime,
     progress: Progress = lambda _line: None,
+    batch: int = 1000,
 ) -> Database:
     """A scratch SQLite database holding the source's reports and the state rebuilt from them
-    under `settings`, with time-driven evaluations up to where the live correlator got."""
+    under `settings`, with time-driven evaluations up to where the live correlator got. Any
+    `batch` size gives the same state: a report is correlated as if alone."""
     scratch = Database(
         f"sqlite+aiosqlite:///{scratch_dir / 'rescore.db'}", options=settings.database
     )
@@ -142,7 +144,7 @@ async def rebuild(
     while True:
         async with scratch.write() as conn:
             outcome = await run_batch(
-                conn, scoring=settings.scoring, sectors=settings.sectors, limit=1000, now=now
+                conn, scoring=settings.scoring, sectors=settings.sectors, limit=batch, now=now
             )
         total += outcome.processed
         if not outcome.processed:

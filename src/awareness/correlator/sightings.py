@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import campaign_indicators, indicator_orgs
@@ -51,42 +52,127 @@ def _strongest(row: dict[str, Any]) -> Strongest:
     return [(time_from_json(t, "detected_at"), float(s)) for t, s in row["strongest"]]
 
 
-_SAME = sa.and_(
-    indicator_orgs.c.indicator_type == sa.bindparam("kind"),
-    indicator_orgs.c.indicator_value == sa.bindparam("value"),
-)
-# Built once: these run for every indicator of every report.
-_RECENT = sa.select(indicator_orgs).where(_SAME, indicator_orgs.c.last_seen > sa.bindparam("since"))
-_OWN = sa.select(indicator_orgs).where(_SAME, indicator_orgs.c.org_id == sa.bindparam("org_id"))
+Indicator = tuple[str, str]
+# Indicators per statement when a batch's rows are read: well under SQLite's bound parameters.
+_CHUNK = 400
 
 
-async def reporters(
-    conn: AsyncConnection, kind: str, value: str, *, since: datetime
-) -> dict[str, dict[str, Any]]:
-    """The organizations that reported the indicator after `since` (an index range)."""
-    rows = await conn.execute(_RECENT, {"kind": kind, "value": value, "since": since})
-    return {row["org_id"]: dict(row) for row in rows.mappings()}
+class Ledger:
+    """The `indicator_orgs` rows of a batch's indicators, read in one statement per chunk when
+    the batch starts and written in one upsert when it ends (or before a statement that reads
+    the table itself): a report's indicators cost no statement of their own. Rows keep their
+    stored shape, so what the database would answer and what the ledger answers are the same."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._rows: dict[Indicator, dict[str, dict[str, Any]]] = {}
+        self._dirty: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    async def load(self, wanted: Iterable[Indicator]) -> None:
+        """Read the rows of every indicator not read yet."""
+        missing = sorted({i for i in wanted if i not in self._rows})
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            for indicator in chunk:
+                self._rows[indicator] = {}
+            # Types and values as two lists rather than pairs: both databases then walk the
+            # (type, value, org) index for each value, where a list of pairs can scan the table.
+            kinds = sorted({kind for kind, _ in chunk})
+            values = sorted({value for _, value in chunk})
+            query = sa.select(indicator_orgs).where(
+                *_among(self._conn.dialect.name, kinds=kinds, values=values)
+            )
+            asked = set(chunk)
+            for row in (await self._conn.execute(query)).mappings():
+                indicator = (row["indicator_type"], row["indicator_value"])
+                if indicator in asked:  # not another type's value, nor a row read before
+                    self._rows[indicator][row["org_id"]] = dict(row)
+
+    async def reporters(self, indicator: Indicator, *, since: datetime) -> list[dict[str, Any]]:
+        """The organizations that reported the indicator after `since`."""
+        await self.load([indicator])
+        found = self._rows[indicator]
+        return [found[org] for org in sorted(found) if found[org]["last_seen"] > since]
+
+    async def recent(self, indicator: Indicator, *, since: datetime) -> list[Sighting]:
+        """Stand-in sightings of every organization that reported it after `since`."""
+        return as_sightings(await self.reporters(indicator, since=since), since=since)
+
+    async def summary(self, wanted: Sequence[Indicator], *, since: datetime) -> Summary | None:
+        """What the window after `since` shows of these indicators, per sector as the
+        database's `GROUP BY` would count it."""
+        rows = [row for i in wanted for row in await self.reporters(i, since=since)]
+        return _summarize(rows)
+
+    async def record(
+        self, indicator: Indicator, sighting: Sighting, *, fast_since: datetime, since: datetime
+    ) -> None:
+        """Add one report of the indicator to its organization's row. The row starts again
+        when its last report has left the widest window (`since`); its strongest recent
+        reports are kept for the fast window."""
+        await self.load([indicator])
+        own = self._rows[indicator].get(sighting.org_id)
+        first = last = sighting.detected_at
+        peak = sighting.severity
+        previous: Strongest = []
+        if own is not None and own["last_seen"] > since:
+            first, last = min(own["first_seen"], first), max(own["last_seen"], last)
+            peak = max(own["peak"], peak)
+            previous = _strongest(own)
+        strongest = keep_strongest(
+            [*previous, (sighting.detected_at, sighting.severity)], since=fast_since
+        )
+        kind, value = indicator
+        row = {
+            "indicator_type": kind,
+            "indicator_value": value,
+            "org_id": sighting.org_id,
+            "sector": sighting.sector,
+            "first_seen": first,
+            "last_seen": last,
+            "peak": peak,
+            "strongest": [[time_to_json(t), s] for t, s in strongest],
+        }
+        self._rows[indicator][sighting.org_id] = row
+        self._dirty[(kind, value, sighting.org_id)] = row
+
+    async def flush(self) -> None:
+        """Write what changed, so statements reading the table see it."""
+        if self._dirty:
+            rows = [self._dirty[key] for key in sorted(self._dirty)]
+            self._dirty = {}
+            await upsert(
+                self._conn,
+                indicator_orgs,
+                rows,
+                keys=["indicator_type", "indicator_value", "org_id"],
+            )
 
 
-async def recent(
-    conn: AsyncConnection, kind: str, value: str, *, since: datetime
-) -> list[Sighting]:
-    """Stand-in sightings of every organization that reported the indicator after `since`."""
-    return as_sightings((await reporters(conn, kind, value, since=since)).values(), since=since)
-
-
-async def summary(
-    conn: AsyncConnection, indicators: Sequence[tuple[str, str]], *, since: datetime
-) -> Summary | None:
-    """What the window after `since` shows of these indicators, counted by the database: one
-    row per sector, however many organizations reported them."""
-    if not indicators:
-        return None
+def _among(dialect: str, *, kinds: list[str], values: list[str]) -> list[sa.ColumnElement[bool]]:
+    """On PostgreSQL two array parameters, so every chunk is the same prepared statement; an
+    `IN` list elsewhere."""
     rows = indicator_orgs.c
-    which = sa.or_(
-        *(sa.and_(rows.indicator_type == t, rows.indicator_value == v) for t, v in indicators)
+    if dialect == "postgresql":
+        texts = postgresql.ARRAY(sa.String)
+        return [
+            rows.indicator_type == sa.any_(sa.cast(sa.literal(kinds, texts), texts)),
+            rows.indicator_value == sa.any_(sa.cast(sa.literal(values, texts), texts)),
+        ]
+    return [rows.indicator_type.in_(kinds), rows.indicator_value.in_(values)]
+
+
+def _summarize(rows: Sequence[dict[str, Any]]) -> Summary | None:
+    if not rows:
+        return None
+    return Summary(
+        org_count=len({(row["sector"], row["org_id"]) for row in rows}),
+        sectors=tuple(sorted({row["sector"] for row in rows})),
+        max_severity=max(row["peak"] for row in rows),
+        first_seen=min(row["first_seen"] for row in rows),
+        last_seen=max(row["last_seen"] for row in rows),
+        oldest_last_seen=min(row["last_seen"] for row in rows),
     )
-    return await _summary(conn, sa.select(*_COUNTS).where(which, rows.last_seen > since))
 
 
 async def campaign_summary(
@@ -148,40 +234,3 @@ async def _summary(conn: AsyncConnection, query: sa.Select[Any]) -> Summary | No
         last_seen=max(row[4] for row in found),
         oldest_last_seen=min(row[5] for row in found),
     )
-
-
-async def record(
-    conn: AsyncConnection,
-    kind: str,
-    value: str,
-    sighting: Sighting,
-    *,
-    fast_since: datetime,
-    since: datetime,
-) -> None:
-    """Add one report of the indicator to its organization's row. The row starts again when
-    its last report has left the widest window (`since`); its strongest recent reports are
-    kept for the fast window."""
-    params = {"kind": kind, "value": value, "org_id": sighting.org_id}
-    own = (await conn.execute(_OWN, params)).mappings().first()
-    first = last = sighting.detected_at
-    peak = sighting.severity
-    previous: Strongest = []
-    if own is not None and own["last_seen"] > since:
-        first, last = min(own["first_seen"], first), max(own["last_seen"], last)
-        peak = max(own["peak"], peak)
-        previous = _strongest(dict(own))
-    strongest = keep_strongest(
-        [*previous, (sighting.detected_at, sighting.severity)], since=fast_since
-    )
-    row = {
-        "indicator_type": kind,
-        "indicator_value": value,
-        "org_id": sighting.org_id,
-        "sector": sighting.sector,
-        "first_seen": first,
-        "last_seen": last,
-        "peak": peak,
-        "strongest": [[time_to_json(t), s] for t, s in strongest],
-    }
-    await upsert(conn, indicator_orgs, [row], keys=["indicator_type", "indicator_value", "org_id"])

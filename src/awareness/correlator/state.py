@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.correlator.sightings import campaign_recent
+from awareness.correlator.sightings import Ledger, campaign_recent
 from awareness.db.tables import (
     campaign_indicators,
     campaigns,
@@ -218,6 +218,10 @@ class Context:
     state: CorrelationState
     scoring: ScoringConfig
     sectors: SectorsConfig
+    # Who reported which indicator, for the batch's indicators: read once, written at the end.
+    ledger: Ledger
+    # Incident scores to write when the batch ends (nothing reads them before).
+    scores: list[dict[str, Any]] = field(default_factory=list)
     # The report being correlated, by its place in the log: what "reported so far" means.
     position: tuple[int, int] = (-1, 0)
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from awareness.correlator import campaigns, exposure, levels
 from awareness.correlator.state import Context
-from awareness.db.tables import incident_scores
-from awareness.db.upsert import upsert
 from awareness.scoring import Sighting, incident_level, incident_severity
 
 
@@ -37,7 +35,7 @@ async def incident(
         "severity": severity,
         "level": incident_level(severity, cfg=ctx.scoring).label,
     }
-    await upsert(ctx.conn, incident_scores, [row], keys=["incident_id"])
+    ctx.scores.append(row)
     record = ctx.state.sectors.get(report["sector"])
     if record is not None:
         args = (report["id"], report["org_id"], severity, report["detected_at"])
