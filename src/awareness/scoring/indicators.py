@@ -64,10 +64,16 @@ SPECIAL_USE_NAMES = (
 
 def exclusion_reason(indicator_type: str, value: str, *, cfg: ScoringConfig) -> str | None:
     """Why this indicator can never make a campaign, or None when it can."""
+    return _exclusion(indicator_type, value, cfg.campaign.allow_list)
+
+
+# The correlator asks once per indicator per report: a flood repeats the same few values.
+@lru_cache(maxsize=65_536)
+def _exclusion(indicator_type: str, value: str, allow_list: tuple[str, ...]) -> str | None:
     if indicator_type not in INDICATOR_TYPES:
         raise ValueError(f"unknown indicator type {indicator_type!r}")
     value = value.strip().casefold()
-    exact, networks, names = _compile_allow_list(cfg.campaign.allow_list)
+    exact, networks, names = _compile_allow_list(allow_list)
     if value in exact:
         return "allow-listed"
     if indicator_type in ("ipv4", "ipv6"):
@@ -121,33 +127,39 @@ def _address_reason(value: str, networks: tuple[Network, ...]) -> str | None:
     return None
 
 
-def _host_reason(host: str, networks: tuple[Network, ...], names: tuple[str, ...]) -> str | None:
+def _host_reason(host: str, networks: tuple[Network, ...], names: frozenset[str]) -> str | None:
     host = host.strip().rstrip(".")
     if not host:
         return "no host"
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return _address_reason(host, networks)
+    if ":" in host or host[-1].isdigit():  # a name's last label is never all digits
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return _address_reason(host, networks)
     if "." not in host:
         return "single-label name"
-    if _under_any(host, SPECIAL_USE_NAMES):
+    if _under_any(host, _SPECIAL_USE):
         return "special-use name"
     if _under_any(host, names):
         return "allow-listed"
     return None
 
 
-def _under_any(host: str, names: tuple[str, ...]) -> bool:
-    return any(host == name or host.endswith("." + name) for name in names)
+_SPECIAL_USE = frozenset(SPECIAL_USE_NAMES)
+
+
+def _under_any(host: str, names: frozenset[str]) -> bool:
+    """The host is one of the names or under one: each of its suffixes looked up once."""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in names for i in range(len(labels)))
 
 
 @lru_cache(maxsize=16)
 def _compile_allow_list(
     entries: tuple[str, ...],
-) -> tuple[frozenset[str], tuple[Network, ...], tuple[str, ...]]:
+) -> tuple[frozenset[str], tuple[Network, ...], frozenset[str]]:
     """Split entries into exact values, address ranges and names (a name covers subdomains)."""
     networks = []
     names = []
@@ -156,4 +168,4 @@ def _compile_allow_list(
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             names.append(entry)
-    return frozenset(entries), tuple(networks), tuple(names)
+    return frozenset(entries), tuple(networks), frozenset(names)
