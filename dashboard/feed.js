@@ -12,6 +12,7 @@ export class Feed {
     this.state = "idle"; // connecting | live | waiting | stopped
     this.lastSeq = null; // last event applied; `after` of the next connection
     this.head = null; // newest seq in the service's log, from connected and heartbeats
+    this.lag = null; // {reports, seconds} the correlator is behind, from heartbeats
     this.syncedTo = null; // every event up to here that we may see has arrived
     this.lastFrameAt = null;
     this.connectedAt = null;
@@ -148,6 +149,9 @@ export class Feed {
         if (seq !== null) {
           this.head = Math.max(this.head ?? 0, seq);
           this.syncedTo = Math.max(this.syncedTo ?? 0, seq);
+        }
+        if (frame.lag_reports !== undefined) {
+          this.lag = { reports: frame.lag_reports, seconds: frame.lag_seconds ?? 0 };
         }
         this.learnKeepalive(now);
         break;

@@ -40,7 +40,14 @@ export function createStatus() {
       }
     }
     if (feed.lastFrameAt) parts.push(`last message ${duration(now - feed.lastFrameAt)} ago`);
+    // Warnings come from the correlator: when it is behind, they may be late.
+    if (feed.lag) {
+      parts.push(feed.lag.reports
+        ? `warnings ${duration(feed.lag.seconds * 1000)} behind (${feed.lag.reports.toLocaleString()} reports to correlate)`
+        : "warnings current"); // prettier-ignore
+    }
     seq.textContent = parts.join(" · ");
+    seq.dataset.lagReports = String(feed.lag?.reports ?? "");
     seq.dataset.behind = String(behind ?? "");
     seq.dataset.seq = String(feed.lastSeq ?? "");
 

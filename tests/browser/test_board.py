@@ -94,6 +94,7 @@ def test_sign_in_lists_every_sector_and_signs_out(service: Service, open_board) 
         expect(tile.locator(".badge")).to_have_text(sector["level"].upper())
         expect(tile.locator("svg.spark")).to_have_count(1)
     expect(page.locator("#seq-status")).to_contain_text("up to date")
+    expect(page.locator("#seq-status")).to_contain_text("warnings current")
     board.shot("signed-in-board")
 
     # Every level's word is readable on its colour (WCAG AA: 4.5 for normal text).

@@ -256,7 +256,7 @@ async def test_heartbeat_carries_the_head(live: str, world: World, app: FastAPI)
     async with socket:
         await feed.frame()
         beat = await feed.frame(timeout=2)
-    assert beat == {"type": "heartbeat", "seq": 0}
+    assert beat == {"type": "heartbeat", "seq": 0, "lag_reports": 0, "lag_seconds": 0.0}
 
 
 async def test_the_feed_counts_against_the_keys_rate_limit(

@@ -36,7 +36,7 @@ from awareness.feed.broadcaster import Broadcaster
 from awareness.feed.connection import GOING_AWAY, GOODBYE, REVOKED, UNAUTHENTICATED
 from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
-from awareness.metrics import Metrics
+from awareness.metrics import Metrics, correlator_lag
 from awareness.settings import Settings
 from awareness.signals import open_signals
 from awareness.views import frames
@@ -142,6 +142,10 @@ def create_app(
                 _every(settings.feed.revocation_check_seconds, _end_revoked_feeds(components)),
                 name="revoked feeds",
             ),
+            asyncio.create_task(
+                _every(settings.feed.keepalive_seconds, _measure_lag(components), at_once=True),
+                name="correlation lag",
+            ),
         ]
         try:
             yield
@@ -224,6 +228,17 @@ def _purge_events(components: Components) -> Callable[[], Awaitable[None]]:
     return purge
 
 
+def _measure_lag(components: Components) -> Callable[[], Awaitable[None]]:
+    """How far behind the correlator is, for the heartbeats every board reads."""
+
+    async def measure() -> None:
+        async with components.database.read() as conn:
+            lag = await correlator_lag(conn, now=components.clock.now())
+        components.broadcaster.correlation_lag = lag
+
+    return measure
+
+
 def _end_revoked_feeds(components: Components) -> Callable[[], Awaitable[None]]:
     """A key revoked through another replica (or the command line) ends this one's feeds."""
 
@@ -253,11 +268,15 @@ def _purge_idempotency(components: Components) -> Callable[[], Awaitable[None]]:
     return purge
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-    """Runs a periodic job forever, first after one period so start-up stays quick; a failure
-    is logged and retried at the next period."""
+async def _every(
+    seconds: float, job: Callable[[], Awaitable[None]], *, at_once: bool = False
+) -> None:
+    """Runs a periodic job forever, first after one period so start-up stays quick (unless
+    `at_once`); a failure is logged and retried at the next period."""
     while True:
-        await asyncio.sleep(seconds)
+        if not at_once:
+            await asyncio.sleep(seconds)
+        at_once = False
         try:
             await job()
         except Exception:

@@ -47,6 +47,8 @@ class Broadcaster:
         # without needing the database to be up (or migrated) when it starts.
         self._last_seen: int | None = None
         self._heard = 0
+        # (reports, seconds) the correlator is behind, measured now and then for heartbeats.
+        self.correlation_lag: tuple[int, float] | None = None
 
     @property
     def last_seen(self) -> int:

@@ -103,7 +103,7 @@ async def serve(
         last = await _replay(socket, audience, after, database=database, options=options)
         outbox.go_live(last)
         # A heartbeat right away says where the head is now that the replay is over.
-        outbox.offer(None, frames.heartbeat(broadcaster.last_seen))
+        outbox.offer(None, frames.heartbeat(broadcaster.last_seen, broadcaster.correlation_lag))
         tasks = [
             asyncio.create_task(_listen(socket, connection)),
             asyncio.create_task(_heartbeat(outbox, broadcaster, options.keepalive_seconds)),
@@ -166,7 +166,8 @@ async def _listen(socket: Socket, connection: Connection) -> None:
 
 async def _heartbeat(outbox: Outbox, broadcaster: Broadcaster, every: float) -> None:
     """An application-level frame browsers can see (pings are invisible to them), carrying the
-    newest seq so a board knows how far behind it is."""
+    newest seq so a board knows how far behind it is, and the correlator's lag so its readers
+    know when warnings may be late."""
     while not outbox.closed:
         await asyncio.sleep(every)
-        outbox.offer(None, frames.heartbeat(broadcaster.last_seen))
+        outbox.offer(None, frames.heartbeat(broadcaster.last_seen, broadcaster.correlation_lag))

@@ -24,6 +24,12 @@ class ConnectedFrame(BaseModel):
 class HeartbeatFrame(BaseModel):
     type: Literal["heartbeat"] = "heartbeat"
     seq: int = Field(description="the newest seq this server has broadcast")
+    lag_reports: int | None = Field(
+        None, description="reports acknowledged but not yet correlated, as last measured"
+    )
+    lag_seconds: float | None = Field(
+        None, description="how long the oldest of those has waited, in seconds"
+    )
 
 
 class GapFrame(BaseModel):
@@ -60,8 +66,10 @@ def connected(newest: int, first: int | None, keepalive: float) -> str:
     return ConnectedFrame(seq=newest, oldest=first, keepalive_seconds=keepalive).model_dump_json()
 
 
-def heartbeat(seq: int) -> str:
-    return HeartbeatFrame(seq=seq).model_dump_json()
+def heartbeat(seq: int, lag: tuple[int, float] | None = None) -> str:
+    reports, seconds = lag if lag is not None else (None, None)
+    frame = HeartbeatFrame(seq=seq, lag_reports=reports, lag_seconds=seconds)
+    return frame.model_dump_json(exclude_none=True)
 
 
 def gap(after: int, first: int | None, newest: int) -> str:
