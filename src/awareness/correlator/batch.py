@@ -155,6 +155,8 @@ async def run_batch(
         return BatchOutcome(0, ())
     found, products, asset_data = await _details(conn, rows)
     ctx = await _context(conn, scoring, sectors, cursor, at=rows[0]["received_at"])
+    earliest = min(row["received_at"] for row in rows)
+    ctx.ledger = Ledger(conn, since=earliest - timedelta(hours=scoring.campaign.widest_hours))
     await ctx.ledger.load(indicator for listed in found.values() for indicator in listed)
     interval = scoring.hysteresis.evaluation_interval_seconds
     for row in rows:
