@@ -335,9 +335,9 @@ async def test_requests_in_flight_when_postgres_stops_get_503(
     pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
     """An outage rarely starts between requests: the ones running at that moment must be
-    refused like the rest, 503 with Retry-After, so clients retry them (with their keys) and
-    each report is stored exactly once. The requests are held on a table lock, so they are
-    deterministically mid-statement when the database stops."""
+    refused like the rest, 503 with Retry-After (unless they still completed), so clients retry
+    them (with their keys) and each report is stored exactly once. The requests are held on a
+    table lock, so they are mid-statement when the database stops."""
     url = pg_cluster.create_database("awareness")
     headers = _register(url)
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
@@ -378,11 +378,18 @@ async def test_requests_in_flight_when_postgres_stops_get_503(
             listed = await client.get("/v1/incidents", params={"limit": 1000})
             stored = sorted(item["reference"] for item in listed.json()["items"])
             assert stored == ["batch-0", "batch-1", "before", "single"]
-    refused = [
+    # A statement may still finish as the server shuts down (the lock holder goes first): then
+    # its answer is a success, and the report is stored once (checked above). Anything else
+    # must be refused as an outage: 503 with Retry-After, never a 500 or a dropped connection.
+    wrong = [
         _describe(answer)
         for answer in answers
         if not isinstance(answer, httpx.Response)
-        or answer.status_code != 503
-        or "Retry-After" not in answer.headers
+        or not (
+            answer.is_success or (answer.status_code == 503 and "Retry-After" in answer.headers)
+        )
     ]
-    assert not refused, refused
+    assert not wrong, wrong
+    assert any(
+        isinstance(answer, httpx.Response) and answer.status_code == 503 for answer in answers
+    ), "no request was caught by the outage: the test did not test it"
