@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -45,6 +46,21 @@ class Postgres:
 
     def url(self, db: str) -> str:
         return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{db}"
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Runs `awareness ARGS...`; returns the last line of its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "awareness.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"awareness {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout.strip().splitlines()[-1]
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -163,15 +163,21 @@ async def _truncate(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def empty_database(request: pytest.FixtureRequest, directory: Path) -> str:
+    """A migrated database with empty tables, of the kind `request.param` names: a copy of the
+    SQLite template in `directory`, or the session's PostgreSQL database truncated."""
     if request.param == "sqlite":
-        path = tmp_path / "awareness.db"
+        path = directory / "awareness.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgres_shared")
     await _truncate(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return await empty_database(request, tmp_path)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import ROOT, BenchError, free_port, log, stop_process, tail
+from harness import ROOT, BenchError, cli, free_port, log, stop_process, tail
 
 OPERATORS = 40
 SECTORS = ("energy", "water", "healthcare", "communications")
@@ -44,15 +44,6 @@ def _incident(rnd: random.Random, now: str) -> dict[str, object]:
     return {"detected_at": now, "category": "malware",
             "functional_impact": "minimal_non_critical",
             "indicators": [indicator() for _ in range(3)]}  # fmt: skip
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "awareness.cli", *args], env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise BenchError(f"awareness {' '.join(args)}: {done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
 
 
 def _serve(env: dict[str, str], port: int, server_log: Path) -> subprocess.Popen[bytes]:
@@ -88,11 +79,11 @@ async def measure(source: Path, *, reports: int, admin_dsn: str, url: str) -> di
         "AWARENESS_LIMITS__REQUESTS_PER_SECOND": "0",
         "AWARENESS_METRICS__TOKEN": TOKEN,
     }
-    _cli(env, "migrate")
+    cli(env, "migrate")
     keys = []
     for n in range(OPERATORS):
-        _cli(env, "orgs", "create", f"op{n}", "--name", f"Op {n}", "--sector", SECTORS[n % 4])
-        keys.append(_cli(env, "keys", "create", "--role", "operator", "--org", f"op{n}"))
+        cli(env, "orgs", "create", f"op{n}", "--name", f"Op {n}", "--sector", SECTORS[n % 4])
+        keys.append(cli(env, "keys", "create", "--role", "operator", "--org", f"op{n}"))
     port = free_port()
     server_log = Path(f"/tmp/bench-burst-{port}.log")
     server = _serve(env, port, server_log)

@@ -21,9 +21,9 @@ from clients import Clients, raise_open_files, uvloop_factory
 from emitters import AwarenessEmitter, BareEmitter
 from push import Bench, describe
 from report import report
-from services import Resources, Server, awareness_env, cli, log_problems, pg_admin, probe_deflate
+from services import Resources, Server, awareness_env, log_problems, pg_admin, probe_deflate
 
-from harness import BenchError, free_port, log
+from harness import BenchError, cli, free_port, log
 
 BARE_SERVER = Path(__file__).resolve().parent / "bare_server.py"
 MEASURED_SECTORS = ("energy", "water")  # the measured events' sectors; the clients' scope

@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,21 +121,6 @@ def awareness_env(database_url: str, extra: list[str]) -> dict[str, str]:
             raise BenchError(f"--awareness-env wants AWARENESS_KEY=VALUE, got {item!r}")
         env[key] = value
     return env
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    """Runs `awareness ARGS...`; returns the last line of its output."""
-    result = subprocess.run(
-        [sys.executable, "-m", "awareness.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"awareness {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout.strip().splitlines()[-1]
 
 
 def log_problems(server: Server) -> list[str]:

@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from awareness.api.pagination import encode_cursor
 from tests.conftest import World
-from tests.feed.conftest import open_feed, serve_app
+from tests.feed.conftest import open_feed, served
 
 HUGE = 2**64 + 7
 
@@ -39,15 +39,11 @@ async def test_too_large_a_cursor_is_refused(client: httpx.AsyncClient, world: W
 
 
 async def test_too_large_an_after_closes_the_feed_saying_so(app: FastAPI, world: World) -> None:
-    base, server, task = await serve_app(app)
-    try:
+    async with served(app) as base:
         feed, socket = await open_feed(base, world.energy_responder, query=f"after={HUGE}")
         async with socket:
             with pytest.raises(ConnectionClosed) as closed:
                 await feed.frame()
-    finally:
-        server.should_exit = True
-        await task
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4400
     assert "after" in closed.value.rcvd.reason

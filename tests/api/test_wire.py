@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from awareness.clock import ManualClock
 from tests.conftest import SEVERE, World, incident, settle
-from tests.feed.conftest import open_feed, serve_app
+from tests.feed.conftest import open_feed, served
 
 CAMPAIGN_IP = "185.220.101.47"
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -199,8 +199,7 @@ async def test_every_time_sent_ends_in_z(
     await send("GET", "/v1/vocabulary", {})
 
     # The feed from its start, as an unscoped supervisor and as the addressed operator.
-    base, server, task = await serve_app(app)
-    try:
+    async with served(app) as base:
         for headers in (world.all_supervisor, world.aqua):
             feed, socket = await open_feed(base, headers, query="after=0")
             async with socket:
@@ -210,9 +209,6 @@ async def test_every_time_sent_ends_in_z(
             if headers is world.all_supervisor:
                 assert [f["seq"] for f in history] == list(range(1, connected["seq"] + 1))
             answers.extend(("feed", frame) for frame in [connected, *history])
-    finally:
-        server.should_exit = True
-        await task
     feed_types = {frame["type"] for where, frame in answers if where == "feed"}
     assert {"connected", "sector_level", "warning", "ack"} <= feed_types
 

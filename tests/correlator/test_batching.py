@@ -18,15 +18,8 @@ from awareness.correlator import rescore
 from awareness.db.tables import reports, warnings
 from awareness.settings import Settings
 from tests.conftest import add_key, add_org, make_settings
+from tests.correlator.test_scenario import CAMPAIGN_IP, SEVERE
 
-CAMPAIGN = "185.220.101.47"
-SEVERE = {
-    "category": "ransomware",
-    "functional_impact": "denial_critical",
-    "location": "critical_systems",
-    "information_impact": "destruction_critical",
-    "recoverability": "extended",
-}
 PLC = {"vendor": "Siemens", "product": "SIMATIC S7-1500", "kind": "plc", "criticality": "critical"}
 
 
@@ -55,7 +48,7 @@ async def test_one_batch_equals_one_report_at_a_time(
     for org, asset in [("e1", "plc-1"), ("w2", "pump-plc"), ("h1", "bms-plc")]:
         body = {"asset_id": asset, **PLC}
         assert (await client.post("/v1/assets", json=body, headers=keys[org])).status_code == 201
-    ip = [{"type": "ipv4", "value": CAMPAIGN}]
+    ip = [{"type": "ipv4", "value": CAMPAIGN_IP}]
     # The same indicator comes in from five organizations in two sectors, interleaved with
     # other reports, some severe, one on the PLC others run; then a quiet day, then more.
     for step, org in enumerate(["e1", "e2", "w1", "e3", "w2"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.servers import free_port
 
 
-async def serve_app(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    """Serve an already started app on a free port in this event loop."""
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """Serve an already started app on a free port in this event loop; yields host:port."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
@@ -27,16 +29,18 @@ async def serve_app(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[Non
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
-    return f"127.0.0.1:{port}", server, task
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture
 async def live(app: FastAPI) -> AsyncIterator[str]:
     """The app (already started by its fixture) served on a free port; yields the base URL."""
-    base, server, task = await serve_app(app)
-    yield base
-    server.should_exit = True
-    await task
+    async with served(app) as base:
+        yield base
 
 
 class Feed:

@@ -4,15 +4,13 @@ warnings may be late before anyone wonders why the levels do not move."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from awareness.settings import Settings
 from tests.conftest import World, incident, make_settings
-from tests.feed.conftest import Feed, open_feed, serve_app
+from tests.feed.conftest import Feed, open_feed
 
 
 @pytest.fixture
@@ -21,14 +19,6 @@ def settings(database_url: str) -> Settings:
     return make_settings(
         database_url, correlator={"enabled": False}, feed={"keepalive_seconds": 0.2}
     )
-
-
-@pytest.fixture
-async def base(app: FastAPI) -> AsyncIterator[str]:
-    address, server, task = await serve_app(app)
-    yield address
-    server.should_exit = True
-    await task
 
 
 async def _heartbeat(feed: Feed, reports: int) -> dict[str, object]:
@@ -41,9 +31,9 @@ async def _heartbeat(feed: Feed, reports: int) -> dict[str, object]:
 
 
 async def test_heartbeats_carry_the_correlators_lag(
-    client: httpx.AsyncClient, world: World, base: str
+    client: httpx.AsyncClient, world: World, live: str
 ) -> None:
-    feed, socket = await open_feed(base, world.energy_supervisor)
+    feed, socket = await open_feed(live, world.energy_supervisor)
     async with socket:
         assert (await _heartbeat(feed, 0))["lag_seconds"] == 0
         for _ in range(3):

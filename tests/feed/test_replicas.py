@@ -21,7 +21,7 @@ from awareness.eventlog.writer import EventWriter
 from awareness.settings import Settings
 from awareness.views.sectors import level_change
 from tests.conftest import SEVERE, START, World, incident, make_settings
-from tests.feed.conftest import open_feed, serve_app
+from tests.feed.conftest import open_feed, served
 
 
 @pytest.fixture
@@ -45,8 +45,7 @@ async def second(database_url: str) -> AsyncIterator[FastAPI]:
 async def test_a_client_on_one_replica_hears_reports_sent_to_the_other(
     app: FastAPI, client: httpx.AsyncClient, world: World, second: FastAPI, clock: ManualClock
 ) -> None:
-    base, server, task = await serve_app(second)
-    try:
+    async with served(second) as base:
         feed, socket = await open_feed(base, world.all_supervisor)
         async with socket:
             await feed.frame()
@@ -60,9 +59,6 @@ async def test_a_client_on_one_replica_hears_reports_sent_to_the_other(
         warnings = [f["data"]["id"] for f in heard if f["type"] == "warning"]
         assert warnings == [w["id"] for w in listed["items"]]
         assert len(warnings) >= 2
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_listener_survives_its_connection_being_terminated(
@@ -82,8 +78,7 @@ async def test_listener_survives_its_connection_being_terminated(
         await asyncio.sleep(0.05)
     assert signals.backend_pid not in (None, pid), "the listener reconnected"
 
-    base, server, task = await serve_app(second)
-    try:
+    async with served(second) as base:
         feed, socket = await open_feed(base, world.energy_responder)
         async with socket:
             await feed.frame()
@@ -93,9 +88,6 @@ async def test_listener_survives_its_connection_being_terminated(
             ).status_code == 201
             frames = await feed.events(2, timeout=5)
         assert {f["type"] for f in frames} == {"sector_level", "warning"}
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_a_stalled_client_is_cut_and_a_healthy_one_keeps_up(

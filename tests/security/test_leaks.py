@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +28,8 @@ from websockets.exceptions import ConnectionClosed
 from awareness.api.app import create_app
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from tests.conftest import SEVERE, START, _truncate, add_key, add_org, make_settings, settle
-from tests.feed.conftest import open_feed, serve_app
+from tests.conftest import SEVERE, START, add_key, add_org, empty_database, make_settings, settle
+from tests.feed.conftest import open_feed, served
 from tests.security.matrix import (
     ASSETS,
     BOTH,
@@ -87,17 +86,6 @@ class Seen:
     database: str
 
 
-async def _database_url(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> str:
-    """As the `database_url` fixture does, once for the module: the world is built once."""
-    if request.param == "sqlite":
-        path = tmp.mktemp("leaks") / "awareness.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
-    url: str = request.getfixturevalue("postgres_shared")
-    await _truncate(url)
-    return url
-
-
 async def _drain(socket: ClientConnection, into: list[str]) -> None:
     """Every frame until the socket closes, and how it closed."""
     with contextlib.suppress(ConnectionClosed):
@@ -130,16 +118,11 @@ async def _close(opened: dict[str, Any], seconds: float) -> dict[str, str]:
 async def seen(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Seen]:
-    url = await _database_url(request, tmp_path_factory)
+    url = await empty_database(request, tmp_path_factory.mktemp("leaks"))
     clock = ManualClock(START)
     app = create_app(make_settings(url), clock=clock)
-    async with LifespanManager(app):
-        base, server, task = await serve_app(app)
-        try:
-            yield Seen(await _scenario(app, base, clock), request.param)
-        finally:
-            server.should_exit = True
-            await task
+    async with LifespanManager(app), served(app) as base:
+        yield Seen(await _scenario(app, base, clock), request.param)
 
 
 async def _scenario(app: FastAPI, base: str, clock: ManualClock) -> dict[tuple[str, str], str]:

@@ -9,7 +9,6 @@ caller may do, not what the body lacks."""
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,14 +28,14 @@ from awareness.clock import ManualClock
 from tests.conftest import (
     SEVERE,
     START,
-    _truncate,
     add_key,
     add_org,
+    empty_database,
     incident,
     make_settings,
     settle,
 )
-from tests.feed.conftest import open_feed, serve_app
+from tests.feed.conftest import open_feed, served
 from tests.security.matrix import MATRIX, PRINCIPALS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -85,32 +84,19 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
     return bodies.get(path) if method == "POST" else None
 
 
-async def _database_url(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> str:
-    """As the `database_url` fixture does, once for the module."""
-    if request.param == "sqlite":
-        path = tmp.mktemp("matrix") / "awareness.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
-    url: str = request.getfixturevalue("postgres_shared")
-    await _truncate(url)
-    return url
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
 async def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    url = await _database_url(request, tmp_path_factory)
+    url = await empty_database(request, tmp_path_factory.mktemp("matrix"))
     app = create_app(make_settings(url), clock=ManualClock(START))
     async with LifespanManager(app):
-        base, server, task = await serve_app(app)
         transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield await _build(app, http, base, request.param)
-        finally:
-            server.should_exit = True
-            await task
+        async with (
+            served(app) as base,
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+        ):
+            yield await _build(app, http, base, request.param)
 
 
 async def _build(app: FastAPI, http: httpx.AsyncClient, base: str, database: str) -> World:

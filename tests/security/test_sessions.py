@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from awareness.auth import keys
 from awareness.settings import Settings
 from tests.conftest import World, make_settings
-from tests.feed.conftest import Feed, open_feed, serve_app
+from tests.feed.conftest import Feed, open_feed, served
 from tests.servers import ServerProcess, create_key
 
 
@@ -32,10 +32,8 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def base(app: FastAPI) -> AsyncIterator[str]:
-    address, server, task = await serve_app(app)
-    yield address
-    server.should_exit = True
-    await task
+    async with served(app) as address:
+        yield address
 
 
 async def _key_id(app: FastAPI, headers: dict[str, str]) -> int:

@@ -16,7 +16,6 @@ from awareness.api.pagination import RowId
 from awareness.auth import keys, orgs
 from awareness.auth.principal import Principal, Role
 from awareness.errors import NotFound
-from awareness.feed.connection import REVOKED, UNAUTHENTICATED
 from awareness.timestamps import UtcTime
 
 router = APIRouter(prefix="/v1", tags=["administration"])
@@ -107,5 +106,4 @@ async def revoke_key(key_id: RowId, principal: Admin, components: ComponentsDep)
         )
     if not revoked:
         raise NotFound(f"no active key {key_id}")
-    components.keys.forget(key_id)
-    components.broadcaster.close_keys({key_id}, UNAUTHENTICATED, REVOKED)
+    components.end_sessions({key_id})

@@ -33,7 +33,7 @@ from awareness.correlator.correlator import Correlator
 from awareness.db.engine import Database, open_database
 from awareness.eventlog.reader import purge_before
 from awareness.feed.broadcaster import Broadcaster
-from awareness.feed.connection import GOING_AWAY, GOODBYE, REVOKED, UNAUTHENTICATED
+from awareness.feed.connection import GOING_AWAY, GOODBYE
 from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics, correlator_lag
@@ -248,9 +248,7 @@ def _end_revoked_feeds(components: Components) -> Callable[[], Awaitable[None]]:
             return
         async with components.database.read() as conn:
             revoked = await keys.revoked_among(conn, connected)
-        for key_id in revoked:
-            components.keys.forget(key_id)
-        if revoked and components.broadcaster.close_keys(revoked, UNAUTHENTICATED, REVOKED):
+        if revoked and components.end_sessions(revoked):
             log.info("feeds of revoked keys closed", extra={"key_ids": sorted(revoked)})
 
     return end

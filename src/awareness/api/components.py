@@ -11,6 +11,7 @@ from awareness.clock import Clock
 from awareness.consumers.runner import Runner
 from awareness.db.engine import Database
 from awareness.feed.broadcaster import Broadcaster
+from awareness.feed.connection import REVOKED, UNAUTHENTICATED
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics
 from awareness.settings import Settings
@@ -33,6 +34,13 @@ class Components:
     # The consumers this process runs: the correlator (unless disabled) and the feed.
     correlator: Runner | None
     feed: Runner
+
+    def end_sessions(self, key_ids: set[int]) -> int:
+        """Revoked keys: refused here at once (out of the cache), their feeds closed (4401).
+        Returns how many feeds were closed."""
+        for key_id in key_ids:
+            self.keys.forget(key_id)
+        return self.broadcaster.close_keys(key_ids, UNAUTHENTICATED, REVOKED)
 
     @property
     def consumers(self) -> tuple[Runner, ...]:

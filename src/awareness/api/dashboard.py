@@ -5,11 +5,11 @@ does: 405 allowing every method the API accepts on that path, and 404 in JSON.""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 
 from fastapi.routing import APIRoute
+from starlette.responses import JSONResponse
 from starlette.routing import Match, Mount, compile_path
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -54,15 +54,10 @@ class Dashboard(Mount):
             return
         allowed: list[str] = scope[ALLOW]
         if allowed:
-            status = 405
             detail = f"{scope['method']} is not allowed here; use {', '.join(allowed)}"
-            headers = [(b"allow", ", ".join(allowed).encode())]
+            answer = JSONResponse(
+                {"detail": detail}, status_code=405, headers={"Allow": ", ".join(allowed)}
+            )
         else:
-            status, detail, headers = 404, f"no endpoint {scope['path']}", []
-        body = json.dumps({"detail": detail}).encode()
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            answer = JSONResponse({"detail": f"no endpoint {scope['path']}"}, status_code=404)
+        await answer(scope, receive, send)

@@ -195,6 +195,8 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
 # Raised when the database goes away in the middle of a statement: asyncpg's own (from the
 # report writer, which speaks to asyncpg directly) and what SQLAlchemy wraps them in.
 _CONNECTION_LOST = (
+    ConnectionError,
+    TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.InterfaceError,
@@ -206,8 +208,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A statement that failed because the connection was lost is a 503 like any outage;
     anything else the database refused is the service's fault, a 500."""
     assert isinstance(exc, sa_exc.DBAPIError)
-    lost = (*_CONNECTION_LOST, ConnectionError, TimeoutError)
-    if exc.connection_invalidated or isinstance(exc.orig, lost):
+    if exc.connection_invalidated or isinstance(exc.orig, _CONNECTION_LOST):
         return await _database_down(request, exc)
     log.error("database error", exc_info=exc)
     return error_response(errors.AwarenessError("internal error"))
@@ -227,8 +228,6 @@ def install(app: FastAPI) -> None:
         sa_exc.OperationalError,
         sa_exc.InterfaceError,
         sa_exc.TimeoutError,
-        ConnectionError,
-        TimeoutError,
         *_CONNECTION_LOST,
     ):
         app.add_exception_handler(kind, _database_down)

@@ -5,7 +5,6 @@ it is held in memory."""
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import re
@@ -13,6 +12,7 @@ import time
 from typing import Any
 
 from prometheus_client import Histogram
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from awareness.errors import PayloadTooLarge
@@ -94,7 +94,10 @@ class RequestContext:
                 "request failed", extra={"method": scope["method"], "path": scope["path"]}
             )
             if status == 0:
-                await _internal_error(send_with_id, rid)
+                detail = f"internal error: quote request id {rid} when reporting it"
+                await JSONResponse({"detail": detail}, status_code=500)(
+                    scope, receive, send_with_id
+                )
         finally:
             elapsed = time.perf_counter() - started
             if self.latency is not None and scope["type"] == "http":
@@ -117,14 +120,6 @@ class RequestContext:
             request_id.reset(token)
 
 
-async def _internal_error(send: Send, rid: str) -> None:
-    detail = f"internal error: quote request id {rid} when reporting it"
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class BodyLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int, max_batch_bytes: int) -> None:
         self.app = app
@@ -138,7 +133,8 @@ class BodyLimit:
         limit = self.max_batch_bytes if scope["path"].endswith("/batch") else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            answer = JSONResponse({"detail": f"the body exceeds {limit} bytes"}, status_code=413)
+            await answer(scope, receive, send)
             return
         seen = 0
 
@@ -152,10 +148,3 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
-
-
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"the body exceeds {limit} bytes"}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -154,9 +154,10 @@ async def run_batch(
     if not rows:
         return BatchOutcome(0, ())
     found, products, asset_data = await _details(conn, rows)
-    ctx = await _context(conn, scoring, sectors, cursor, at=rows[0]["received_at"])
     earliest = min(row["received_at"] for row in rows)
-    ctx.ledger = Ledger(conn, since=earliest - timedelta(hours=scoring.campaign.widest_hours))
+    ctx = await _context(
+        conn, scoring, sectors, cursor, at=rows[0]["received_at"], earliest=earliest
+    )
     await ctx.ledger.load(indicator for listed in found.values() for indicator in listed)
     interval = scoring.hysteresis.evaluation_interval_seconds
     for row in rows:
@@ -208,9 +209,13 @@ async def _context(
     cursor: Cursor,
     *,
     at: datetime,
+    earliest: datetime | None = None,
 ) -> Context:
+    """The state as of `at`, and a ledger of the reporters still inside the widest window of
+    the batch's `earliest` moment."""
     state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
-    return Context(conn, EventWriter(conn), state, scoring, sectors, Ledger(conn))
+    since = (earliest or at) - timedelta(hours=scoring.campaign.widest_hours)
+    return Context(conn, EventWriter(conn), state, scoring, sectors, Ledger(conn, since=since))
 
 
 async def _ticks(ctx: Context, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:

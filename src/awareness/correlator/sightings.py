@@ -63,7 +63,7 @@ class Ledger:
     the table itself): a report's indicators cost no statement of their own. Rows keep their
     stored shape, so what the database would answer and what the ledger answers are the same."""
 
-    def __init__(self, conn: AsyncConnection, *, since: datetime | None = None) -> None:
+    def __init__(self, conn: AsyncConnection, *, since: datetime) -> None:
         # Rows whose last report is older than this are never asked about in the batch (its
         # earliest report's widest window): left unread, however long the history.
         self._conn = conn
@@ -83,10 +83,9 @@ class Ledger:
             kinds = sorted({kind for kind, _ in chunk})
             values = sorted({value for _, value in chunk})
             query = sa.select(indicator_orgs).where(
-                *_among(self._conn.dialect.name, kinds=kinds, values=values)
+                *_among(self._conn.dialect.name, kinds=kinds, values=values),
+                indicator_orgs.c.last_seen > self._since,
             )
-            if self._since is not None:
-                query = query.where(indicator_orgs.c.last_seen > self._since)
             asked = set(chunk)
             for row in (await self._conn.execute(query)).mappings():
                 indicator = (row["indicator_type"], row["indicator_value"])

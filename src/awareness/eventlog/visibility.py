@@ -121,14 +121,13 @@ def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any
     targets = warning.get("target_orgs")
     if targets is None or principal.role is Role.admin:
         return changes or None
+    where = evidence.get("target_sectors") or {}
     if principal.role is Role.operator:
         allowed = {principal.org_id}
     elif principal.sectors is None:
         return changes or None
     else:
-        where = evidence.get("target_sectors") or {}
         allowed = {org for org in targets if where.get(org) in principal.sectors}
-    where = evidence.get("target_sectors") or {}
     others: dict[str, int] = {}
     for org in targets:
         if org not in allowed:
