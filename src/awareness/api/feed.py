@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 
 from awareness.api.components import Components
 from awareness.api.deps import (
@@ -25,6 +27,7 @@ from awareness.auth.principal import Principal
 from awareness.errors import RateLimited, Unauthenticated
 from awareness.feed import connection
 from awareness.feed.audience import Audience, parse_filters
+from awareness.feed.outbox import Write
 from awareness.timestamps import UtcTime
 from awareness.vocabulary import WARNING_KINDS
 
@@ -58,6 +61,7 @@ class _Socket:
     def __init__(self, websocket: WebSocket, send: Send) -> None:
         self._websocket = websocket
         self.send = send
+        self.write = _direct_writer(send)
 
     async def send_text(self, text: str) -> None:
         try:
@@ -72,6 +76,37 @@ class _Socket:
     async def close(self, code: int, reason: str) -> None:
         if self._websocket.client_state is WebSocketState.CONNECTED:
             await self._websocket.close(code, reason[:120])
+
+
+def _direct_writer(send: Send) -> Write | None:
+    """With uvicorn's sans-I/O websockets protocol, a live frame is written the way
+    `websockets.broadcast` writes it: the text encoded once for every client, framed into the
+    socket's buffer, no coroutine per client. The checks are the ones that protocol's own
+    `send` makes; when one fails (buffer full, closing) the frame takes the ASGI path, which
+    waits or reports the disconnect. Any other server gets the ASGI path only."""
+    protocol = getattr(send, "__self__", None)
+    if not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    conn, transport, writable = protocol.conn, protocol.transport, protocol.writable
+
+    def write(data: bytes) -> bool:
+        if (
+            not writable.is_set()
+            or protocol.disconnected
+            or protocol.close_sent
+            or not protocol.handshake_complete
+            or protocol.initial_response is not None
+            or transport.is_closing()
+        ):
+            return False
+        try:
+            conn.send_text(data)
+        except InvalidState:
+            return False
+        transport.write(b"".join(conn.data_to_send()))
+        return True
+
+    return write
 
 
 async def _principal(websocket: WebSocket, components: Components) -> Principal:

@@ -15,7 +15,7 @@ from awareness.feed.audience import Audience
 
 
 class Outlet(Protocol):
-    def offer(self, seq: int | None, text: str) -> bool: ...
+    def offer(self, seq: int | None, text: str, data: bytes | None = None) -> bool: ...
 
 
 @dataclass(eq=False)
@@ -112,16 +112,15 @@ class Broadcaster:
         return Progress(len(events), more=len(events) == self._page)
 
     def _fan_out(self, event: Event) -> None:
-        """Decide and encode once per audience, then hand the same text to its clients: the
+        """Decide and encode once per audience, then hand the same frame to its clients: the
         work per client is one look-up and one write."""
-        decided: dict[str, str | None] = {}
+        decided: dict[str, tuple[str, bytes] | None] = {}
         seq = event.seq
         for subscriber in list(self._subscribers):
             audience = subscriber.audience
-            text = decided.get(audience.key, "")
-            if text == "":
-                text = decided[audience.key] = (
-                    audience.encode(event) if audience.wants(event) else None
-                )
-            if text is not None:
-                subscriber.outlet.offer(seq, text)
+            frame = decided.get(audience.key, ())
+            if frame == ():
+                text = audience.encode(event) if audience.wants(event) else None
+                frame = decided[audience.key] = None if text is None else (text, text.encode())
+            if frame is not None:
+                subscriber.outlet.offer(seq, *frame)

@@ -20,7 +20,7 @@ from awareness.db.engine import Database
 from awareness.eventlog.reader import head, oldest, read_after
 from awareness.feed.audience import Audience
 from awareness.feed.broadcaster import Broadcaster, Subscriber
-from awareness.feed.outbox import Outbox
+from awareness.feed.outbox import Outbox, Write
 from awareness.metrics import Metrics
 from awareness.settings import FeedSettings
 from awareness.views import frames
@@ -43,6 +43,10 @@ class Socket(Protocol):
     @property
     def send(self) -> Callable[[dict[str, Any]], Awaitable[None]]:
         """The server's own send, for frames written as they are (see `Outbox`)."""
+
+    @property
+    def write(self) -> Write | None:
+        """Writes a live frame's bytes straight to the socket, where the server allows it."""
 
     async def send_text(self, text: str) -> None:
         """Raises Disconnected when the client is gone."""
@@ -94,6 +98,7 @@ async def serve(
         sent=metrics.feed_messages_sent,
         on_full=cut,
         on_broken=lambda: connection.end(1000, ""),
+        write=socket.write,
     )
     subscriber = Subscriber(audience, outbox)
     broadcaster.subscribe(subscriber)

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Protocol
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+# Writes one text frame's UTF-8 bytes to the socket at once, as `websockets.broadcast` does;
+# False when it cannot right now (paused, closing), and the frame takes the ASGI path instead.
+Write = Callable[[bytes], bool]
 
 
 class Tally(Protocol):
@@ -30,8 +33,10 @@ class Outbox:
         sent: Tally,
         on_full: Callable[[], None],
         on_broken: Callable[[], None],
+        write: Write | None = None,
     ) -> None:
         self._send = send
+        self._write = write
         self._limit = limit
         self._sent_tally = sent
         self._on_full, self._on_broken = on_full, on_broken
@@ -41,9 +46,15 @@ class Outbox:
         self.closed = False
         self.last_sent = 0
 
-    def offer(self, seq: int | None, text: str) -> bool:
-        """Send or queue one frame; False once the client is cut or gone."""
+    def offer(self, seq: int | None, text: str, data: bytes | None = None) -> bool:
+        """Send or queue one frame (`data`: the text already encoded, when the caller sends
+        the same frame to many clients); False once the client is cut or gone."""
         if self._live and self._draining is None and not self._backlog and not self.closed:
+            if seq is not None and seq <= self.last_sent:
+                return True
+            if self._write is not None and self._write(data or text.encode()):
+                self._sent(seq)
+                return True
             self._write_now(seq, text)
             return not self.closed
         if self.closed:
