@@ -41,6 +41,17 @@ class Metrics:
             "awareness_correlator_lag_seconds", "Age of the oldest report not yet correlated",
             registry=registry,
         )  # fmt: skip
+        self.correlator_batch_seconds = Histogram(
+            "awareness_correlator_batch_seconds",
+            "Time of one correlator batch, commit included",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=registry,
+        )
+        self.correlator_batch_limit = Gauge(
+            "awareness_correlator_batch_limit",
+            "Reports the next correlator batch may take, sized to the time budget",
+            registry=registry,
+        )
         self.correlator_leader = Gauge(
             "awareness_correlator_leader", "1 if this process correlates", registry=registry
         )

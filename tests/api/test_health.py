@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -80,6 +82,11 @@ async def test_metrics_count_what_happened(
     assert "awareness_reports_correlated_total 3.0" in text
     assert "awareness_correlator_lag_reports 0.0" in text
     assert "awareness_correlator_leader 1.0" in text
+    # Every batch is timed, and the next one's size is shown.
+    batches = re.search(r"^awareness_correlator_batch_seconds_count (\S+)$", text, re.M)
+    assert batches is not None and 1 <= float(batches.group(1)) <= 3
+    limit = re.search(r"^awareness_correlator_batch_limit (\S+)$", text, re.M)
+    assert limit is not None and float(limit.group(1)) >= 20
     assert "awareness_feed_clients 0.0" in text
     assert (
         'awareness_http_request_duration_seconds_count{method="GET",'

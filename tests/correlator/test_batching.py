@@ -64,21 +64,27 @@ async def test_one_batch_equals_one_report_at_a_time(
 
     components = app.state.components
     built = {}
-    for size in (1, 1000):
-        scratch = tmp_path / f"batch-{size}"
+    # One report a batch, the state read again for each; the same, each batch taking up the
+    # state the previous one left (as the live correlator does); and all in one batch.
+    for size, carry in ((1, False), (1, True), (1000, True)):
+        scratch = tmp_path / f"batch-{size}-{carry}"
         scratch.mkdir()
-        built[size] = await rescore.rebuild(
+        built[size, carry] = await rescore.rebuild(
             components.database, components.settings, scratch_dir=scratch, now=clock.now(),
-            batch=size,
+            batch=size, carry=carry,
         )  # fmt: skip
     try:
-        comparison = await rescore.compare(built[1], built[1000])
-        async with built[1000].read() as conn:
+        comparisons = [
+            await rescore.compare(built[1, False], built[1000, True]),
+            await rescore.compare(built[1, True], built[1000, True]),
+        ]
+        async with built[1000, True].read() as conn:
             kinds = sorted((await conn.execute(sa.select(warnings.c.kind))).scalars())
             total = (await conn.execute(sa.select(sa.func.count()).select_from(reports))).scalar()
     finally:
         for database in built.values():
             await database.dispose()
-    assert comparison.identical, "\n".join(comparison.lines())
+    for comparison in comparisons:
+        assert comparison.identical, "\n".join(comparison.lines())
     assert total == 17
     assert {"campaign", "exposure", "sector_level"} <= set(kinds), kinds

@@ -17,7 +17,9 @@ from awareness.correlator import exposure, levels, steps
 from awareness.correlator.sightings import Ledger
 from awareness.correlator.state import (
     Context,
+    CorrelationState,
     Cursor,
+    carry_on,
     load_cursor,
     load_state,
     save_cursor,
@@ -56,6 +58,9 @@ _INCIDENT_COLUMNS = (
 class BatchOutcome:
     processed: int
     appended: tuple[int, ...]
+    # The state as the batch left it, for the next batch once this one has committed (None:
+    # nothing was loaded, whatever was carried in is still current).
+    state: CorrelationState | None = None
 
 
 def _boundary(moment: datetime, seconds: float) -> datetime:
@@ -148,7 +153,9 @@ async def run_batch(
     sectors: SectorsConfig,
     limit: int,
     now: datetime,
+    carried: CorrelationState | None = None,
 ) -> BatchOutcome:
+    """`carried`: the state the previous batch of the same leadership committed, if any."""
     cursor = await load_cursor(conn, lock=True)
     rows = await _next_reports(conn, cursor, limit)
     if not rows:
@@ -156,8 +163,9 @@ async def run_batch(
     found, products, asset_data = await _details(conn, rows)
     earliest = min(row["received_at"] for row in rows)
     ctx = await _context(
-        conn, scoring, sectors, cursor, at=rows[0]["received_at"], earliest=earliest
-    )
+        conn, scoring, sectors, cursor, at=rows[0]["received_at"], earliest=earliest,
+        carried=carried,
+    )  # fmt: skip
     await ctx.ledger.load(indicator for listed in found.values() for indicator in listed)
     interval = scoring.hysteresis.evaluation_interval_seconds
     for row in rows:
@@ -176,7 +184,7 @@ async def run_batch(
     await upsert(conn, incident_scores, ctx.scores, keys=["incident_id"])
     await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
-    return BatchOutcome(len(rows), tuple(ctx.writer.appended))
+    return BatchOutcome(len(rows), tuple(ctx.writer.appended), ctx.state)
 
 
 async def run_ticks(
@@ -186,6 +194,7 @@ async def run_ticks(
     sectors: SectorsConfig,
     until: datetime,
     now: datetime,
+    carried: CorrelationState | None = None,
 ) -> BatchOutcome:
     """Time-driven evaluations up to `until` when no report is waiting: de-escalations happen
     because time passes, not because someone reported."""
@@ -194,12 +203,12 @@ async def run_ticks(
     if cursor.tick_at is None or cursor.tick_at + timedelta(seconds=interval) > until:
         return BatchOutcome(0, ())
     # State is loaded as of the first tick to run: later ticks only need less of it.
-    ctx = await _context(conn, scoring, sectors, cursor, at=cursor.tick_at)
+    ctx = await _context(conn, scoring, sectors, cursor, at=cursor.tick_at, carried=carried)
     await _ticks(ctx, cursor, until=until, inclusive=True)
     await ctx.ledger.flush()
     await save_sectors(conn, ctx.state)
     await save_cursor(conn, cursor, now=now)
-    return BatchOutcome(0, tuple(ctx.writer.appended))
+    return BatchOutcome(0, tuple(ctx.writer.appended), ctx.state)
 
 
 async def _context(
@@ -210,10 +219,14 @@ async def _context(
     *,
     at: datetime,
     earliest: datetime | None = None,
+    carried: CorrelationState | None = None,
 ) -> Context:
-    """The state as of `at`, and a ledger of the reporters still inside the widest window of
-    the batch's `earliest` moment."""
-    state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
+    """The state as of `at` (the carried one when it is still current), and a ledger of the
+    reporters still inside the widest window of the batch's `earliest` moment."""
+    if carried is not None and await carry_on(conn, carried, cursor):
+        state = carried
+    else:
+        state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
     since = (earliest or at) - timedelta(hours=scoring.campaign.widest_hours)
     return Context(conn, EventWriter(conn), state, scoring, sectors, Ledger(conn, since=since))
 

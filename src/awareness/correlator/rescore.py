@@ -128,10 +128,13 @@ async def rebuild(
     now: datetime,
     progress: Progress = lambda _line: None,
     batch: int = 1000,
+    carry: bool = True,
 ) -> Database:
     """A scratch SQLite database holding the source's reports and the state rebuilt from them
     under `settings`, with time-driven evaluations up to where the live correlator got. Any
-    `batch` size gives the same state: a report is correlated as if alone."""
+    `batch` size gives the same state, whether each batch takes up the state the previous one
+    left (`carry`, as the live correlator does) or reads it again: a report is correlated as
+    if alone."""
     scratch = Database(
         f"sqlite+aiosqlite:///{scratch_dir / 'rescore.db'}", options=settings.database
     )
@@ -141,11 +144,14 @@ async def rebuild(
         for table in SOURCE_TABLES:
             await _copy(src, scratch, table, progress)
     total = 0
+    carried = None
     while True:
         async with scratch.write() as conn:
             outcome = await run_batch(
-                conn, scoring=settings.scoring, sectors=settings.sectors, limit=batch, now=now
-            )
+                conn, scoring=settings.scoring, sectors=settings.sectors, limit=batch, now=now,
+                carried=carried,
+            )  # fmt: skip
+        carried = (outcome.state or carried) if carry else None
         total += outcome.processed
         if not outcome.processed:
             break
@@ -154,7 +160,7 @@ async def rebuild(
         async with scratch.write() as conn:
             await run_ticks(
                 conn, scoring=settings.scoring, sectors=settings.sectors, until=live.tick_at,
-                now=now,
+                now=now, carried=carried,
             )  # fmt: skip
     return scratch
 

@@ -285,17 +285,36 @@ async def load_state(
     if stale_windows:
         await _rebuild_windows(conn, records, stale_windows, scoring=scoring, at=at)
 
-    org_times: dict[str, list[datetime]] = {}
-    query = sa.select(organizations.c.sector, organizations.c.created_at)
-    for org in await conn.execute(query.order_by(organizations.c.created_at)):
-        org_times.setdefault(org.sector, []).append(org.created_at)
-
-    state = CorrelationState(cursor, records, org_times, scoring)
+    state = CorrelationState(cursor, records, await _org_times(conn), scoring)
     rows = (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings().all()
     members = await _indicators_of(conn, [row["id"] for row in rows])
     for row in rows:
         state.track(campaign_from_row(row, members.get(row["id"], []), cfg=scoring))
     return state
+
+
+async def carry_on(conn: AsyncConnection, state: CorrelationState, cursor: Cursor) -> bool:
+    """Take up the state the previous batch of this leadership committed, if the cursor shows
+    nobody else has correlated since: a long history leaves thousands of campaigns in
+    progress, and reading them again for every batch would make a batch's cost grow with the
+    history. Carrying on is the same as one longer batch, which gives the same result as one
+    report at a time. Organizations are read again: an admin may have registered one."""
+    before = state.cursor
+    if (before.xact, before.report_id, before.tick_at) != (
+        cursor.xact, cursor.report_id, cursor.tick_at
+    ):  # fmt: skip
+        return False
+    state.cursor = cursor
+    state.org_times = await _org_times(conn)
+    return True
+
+
+async def _org_times(conn: AsyncConnection) -> dict[str, list[datetime]]:
+    org_times: dict[str, list[datetime]] = {}
+    query = sa.select(organizations.c.sector, organizations.c.created_at)
+    for org in await conn.execute(query.order_by(organizations.c.created_at)):
+        org_times.setdefault(org.sector, []).append(org.created_at)
+    return org_times
 
 
 async def _indicators_of(conn: AsyncConnection, ids: list[int]) -> dict[int, list[Indicator]]:
