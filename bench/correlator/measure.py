@@ -22,6 +22,7 @@ from world import HISTORY_END, World
 from awareness import warninglists
 from awareness.auth.principal import Principal, Role
 from awareness.correlator.batch import run_batch
+from awareness.correlator.correlator import FIRST_BATCH, next_limit
 from awareness.db.engine import Database
 from awareness.ingest.store import append_incidents, upsert_assets
 from awareness.settings import Settings
@@ -144,8 +145,12 @@ async def measure_round(
         ingest_seconds = time.perf_counter() - started
         batches: list[dict[str, float]] = []
         events = 0
-        # As the correlator does (consumers/leader.py): one connection, one
-        # transaction per batch.
+        # As the correlator does (consumers/leader.py, correlator/correlator.py): one
+        # connection, one transaction per batch, each batch sized to the time budget from the
+        # last one's pace and taking up the state the last one left.
+        options = target.settings.correlator
+        size = limit or min(options.batch_size, FIRST_BATCH)
+        carried = None
         async with correlator_db.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             backend = raw.driver_connection.get_server_pid()  # no statement of our own
@@ -157,10 +162,18 @@ async def measure_round(
                         conn,
                         scoring=target.settings.scoring,
                         sectors=target.settings.sectors,
-                        limit=limit,
+                        limit=size,
                         now=FIXED_NOW,
+                        carried=carried,
+                        ledger_rows=options.ledger_rows,
                     )
                 seconds = time.perf_counter() - t0
+                carried = outcome.state or carried
+                if not limit and outcome.processed:
+                    size = next_limit(
+                        size, processed=outcome.processed, seconds=seconds,
+                        target=options.batch_seconds, most=options.batch_size,
+                    )  # fmt: skip
                 python, server = time.process_time() - python0, backend_cpu(backend) - server0
                 if outcome.processed == 0:
                     break

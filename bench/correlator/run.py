@@ -64,7 +64,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--new-reports", type=int, default=3000, help="M, per measured round")
     parser.add_argument("--warmup-reports", type=int, default=600, help="untimed plan round")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds per size")
-    parser.add_argument("--batch-limit", type=int, default=200, help="run_batch(limit=)")
+    parser.add_argument(
+        "--batch-limit", type=int, default=0,
+        help="a fixed run_batch(limit=); 0: sized as the correlator sizes them "
+        "(correlator.batch_seconds, at most correlator.batch_size)",
+    )  # fmt: skip
     parser.add_argument(
         "--interval", type=float, default=None,
         help="seconds between new reports' received_at (default: the pace of the recent "

@@ -95,7 +95,8 @@ class MetricsSettings(_Section):
 class CorrelatorSettings(_Section):
     enabled: bool = True
     batch_size: int = Field(2000, ge=1, le=10_000)
-    batch_seconds: float = Field(0.25, gt=0, le=10)
+    batch_seconds: float = Field(0.5, gt=0, le=10)
+    ledger_rows: int = Field(50_000, ge=0)
     poll_seconds: float = Field(1.0, gt=0)
     tick_grace_seconds: float = Field(60.0, ge=0)
     retry_seconds: float = Field(2.0, gt=0)

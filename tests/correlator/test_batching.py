@@ -66,19 +66,26 @@ async def test_one_batch_equals_one_report_at_a_time(
     built = {}
     # One report a batch, the state read again for each; the same, each batch taking up the
     # state the previous one left (as the live correlator does); and all in one batch.
-    for size, carry in ((1, False), (1, True), (1000, True)):
-        scratch = tmp_path / f"batch-{size}-{carry}"
+    # The last keeps two reporters from one batch to the next: most are read again.
+    settings = components.settings
+    forgetful = settings.model_copy(
+        update={"correlator": settings.correlator.model_copy(update={"ledger_rows": 2})}
+    )
+    runs = {"alone": (1, False, settings), "carried": (1, True, settings),
+            "one batch": (1000, True, settings), "forgetful": (1, True, forgetful)}  # fmt: skip
+    for name, (size, carry, chosen) in runs.items():
+        scratch = tmp_path / name.replace(" ", "-")
         scratch.mkdir()
-        built[size, carry] = await rescore.rebuild(
-            components.database, components.settings, scratch_dir=scratch, now=clock.now(),
+        built[name] = await rescore.rebuild(
+            components.database, chosen, scratch_dir=scratch, now=clock.now(),
             batch=size, carry=carry,
         )  # fmt: skip
     try:
         comparisons = [
-            await rescore.compare(built[1, False], built[1000, True]),
-            await rescore.compare(built[1, True], built[1000, True]),
+            await rescore.compare(built[name], built["one batch"])
+            for name in ("alone", "carried", "forgetful")
         ]
-        async with built[1000, True].read() as conn:
+        async with built["one batch"].read() as conn:
             kinds = sorted((await conn.execute(sa.select(warnings.c.kind))).scalars())
             total = (await conn.execute(sa.select(sa.func.count()).select_from(reports))).scalar()
     finally:

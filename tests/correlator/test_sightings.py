@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awareness.correlator.sightings import as_sightings, keep_strongest
+from awareness.correlator.sightings import Ledger, as_sightings, keep_strongest
 from awareness.scoring import ScoringConfig, Sighting, window_facts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,3 +75,30 @@ def test_summary_matches_every_report(items: list[tuple[str, int, float]], later
     else:
         assert len(inside) == slow.org_count
         assert max(r["last_seen"] for r in inside) == slow.last_seen  # type: ignore[type-var]
+
+
+async def test_the_ledger_keeps_the_most_recently_used_reporters_between_batches(
+    app: FastAPI,
+) -> None:
+    """Memory stays bounded however long the history: past `keep` rows, the indicators used
+    least recently are dropped when the next batch starts, and read again if it asks."""
+    database = app.state.components.database
+    indicators = [("domain", f"n{i}.example.net") for i in range(6)]
+    async with database.write() as conn:
+        ledger = Ledger(conn, since=T0, keep=3)
+        for n, indicator in enumerate(indicators):
+            sighting = Sighting(n + 1, "grid-north", "energy", 10.0, T0 + timedelta(hours=n))
+            await ledger.record(indicator, sighting, fast_since=T0, since=T0)
+        await ledger.load([indicators[0]])  # used again: the most recent now
+        await ledger.flush()
+    assert len(ledger) == 6
+    async with database.write() as conn:
+        ledger.resume(conn, since=T0)
+        assert len(ledger) == 3
+        # The evicted are read again from what the first batch wrote, the kept from memory.
+        for indicator in (indicators[0], indicators[1], indicators[5]):
+            [row] = await ledger.reporters(indicator, since=T0 - timedelta(hours=1))
+            assert row["org_id"] == "grid-north"
+        # A batch whose window starts earlier needs rows never read: it starts afresh.
+        ledger.resume(conn, since=T0 - timedelta(days=1))
+        assert len(ledger) == 0

@@ -154,8 +154,10 @@ async def run_batch(
     limit: int,
     now: datetime,
     carried: CorrelationState | None = None,
+    ledger_rows: int = 0,
 ) -> BatchOutcome:
-    """`carried`: the state the previous batch of the same leadership committed, if any."""
+    """`carried`: the state the previous batch of the same leadership committed, if any, to
+    carry on with, keeping up to `ledger_rows` indicator reporters for the next one."""
     cursor = await load_cursor(conn, lock=True)
     rows = await _next_reports(conn, cursor, limit)
     if not rows:
@@ -164,7 +166,7 @@ async def run_batch(
     earliest = min(row["received_at"] for row in rows)
     ctx = await _context(
         conn, scoring, sectors, cursor, at=rows[0]["received_at"], earliest=earliest,
-        carried=carried,
+        carried=carried, ledger_rows=ledger_rows,
     )  # fmt: skip
     await ctx.ledger.load(indicator for listed in found.values() for indicator in listed)
     interval = scoring.hysteresis.evaluation_interval_seconds
@@ -195,6 +197,7 @@ async def run_ticks(
     until: datetime,
     now: datetime,
     carried: CorrelationState | None = None,
+    ledger_rows: int = 0,
 ) -> BatchOutcome:
     """Time-driven evaluations up to `until` when no report is waiting: de-escalations happen
     because time passes, not because someone reported."""
@@ -203,7 +206,10 @@ async def run_ticks(
     if cursor.tick_at is None or cursor.tick_at + timedelta(seconds=interval) > until:
         return BatchOutcome(0, ())
     # State is loaded as of the first tick to run: later ticks only need less of it.
-    ctx = await _context(conn, scoring, sectors, cursor, at=cursor.tick_at, carried=carried)
+    ctx = await _context(
+        conn, scoring, sectors, cursor, at=cursor.tick_at, carried=carried,
+        ledger_rows=ledger_rows,
+    )  # fmt: skip
     await _ticks(ctx, cursor, until=until, inclusive=True)
     await ctx.ledger.flush()
     await save_sectors(conn, ctx.state)
@@ -220,15 +226,21 @@ async def _context(
     at: datetime,
     earliest: datetime | None = None,
     carried: CorrelationState | None = None,
+    ledger_rows: int = 0,
 ) -> Context:
     """The state as of `at` (the carried one when it is still current), and a ledger of the
-    reporters still inside the widest window of the batch's `earliest` moment."""
+    reporters still inside the widest window of the batch's `earliest` moment, keeping at most
+    `ledger_rows` of them for the next batch."""
     if carried is not None and await carry_on(conn, carried, cursor):
         state = carried
     else:
         state = await load_state(conn, cursor, scoring=scoring, sectors=sectors, at=at)
     since = (earliest or at) - timedelta(hours=scoring.campaign.widest_hours)
-    return Context(conn, EventWriter(conn), state, scoring, sectors, Ledger(conn, since=since))
+    if state.ledger is None:
+        state.ledger = Ledger(conn, since=since, keep=ledger_rows)
+    else:
+        state.ledger.resume(conn, since=since)
+    return Context(conn, EventWriter(conn), state, scoring, sectors, state.ledger)
 
 
 async def _ticks(ctx: Context, cursor: Cursor, *, until: datetime, inclusive: bool) -> None:

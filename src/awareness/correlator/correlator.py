@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # The smallest batch the sizing picks: below it a batch's fixed cost (state, cursor, commit)
 # outweighs the reports' own.
 MIN_BATCH = 20
+# The first batch's size, before any pace is known.
+FIRST_BATCH = 100
 
 
 def next_limit(limit: int, *, processed: int, seconds: float, target: float, most: int) -> int:
@@ -61,7 +63,7 @@ class Correlator:
         self._clock = clock
         self._signals = signals
         self._metrics = metrics
-        self._limit = max(1, min(options.batch_size, MIN_BATCH * 5))
+        self._limit = min(options.batch_size, FIRST_BATCH)
         self._carried: CorrelationState | None = None
         self._carried_for: Leadership | None = None
 
@@ -76,13 +78,13 @@ class Correlator:
         async with leadership.transaction() as conn:
             outcome = await run_batch(
                 conn, scoring=scoring, sectors=sectors, limit=self._limit, now=now,
-                carried=carried,
+                carried=carried, ledger_rows=self._options.ledger_rows,
             )  # fmt: skip
             if not outcome.processed:
                 until = now - timedelta(seconds=self._options.tick_grace_seconds)
                 outcome = await run_ticks(
                     conn, scoring=scoring, sectors=sectors, until=until, now=now,
-                    carried=carried,
+                    carried=carried, ledger_rows=self._options.ledger_rows,
                 )  # fmt: skip
         self._carried = outcome.state or carried
         self._carried_for = leadership

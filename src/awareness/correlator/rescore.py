@@ -149,7 +149,7 @@ async def rebuild(
         async with scratch.write() as conn:
             outcome = await run_batch(
                 conn, scoring=settings.scoring, sectors=settings.sectors, limit=batch, now=now,
-                carried=carried,
+                carried=carried, ledger_rows=settings.correlator.ledger_rows if carry else 0,
             )  # fmt: skip
         carried = (outcome.state or carried) if carry else None
         total += outcome.processed
@@ -161,6 +161,7 @@ async def rebuild(
             await run_ticks(
                 conn, scoring=settings.scoring, sectors=settings.sectors, until=live.tick_at,
                 now=now, carried=carried,
+                ledger_rows=settings.correlator.ledger_rows if carry else 0,
             )  # fmt: skip
     return scratch
 

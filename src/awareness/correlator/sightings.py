@@ -5,6 +5,7 @@ so its cost does not grow with the history."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -61,19 +62,48 @@ class Ledger:
     """The `indicator_orgs` rows of a batch's indicators, read in one statement per chunk when
     the batch starts and written in one upsert when it ends (or before a statement that reads
     the table itself): a report's indicators cost no statement of their own. Rows keep their
-    stored shape, so what the database would answer and what the ledger answers are the same."""
+    stored shape, so what the database would answer and what the ledger answers are the same.
 
-    def __init__(self, conn: AsyncConnection, *, since: datetime) -> None:
+    The correlator is the only writer of the table, so the rows stay true after the batch
+    commits: the next batch of the same correlator carries on with them (`resume`) and reads
+    only indicators it has not seen lately. A widespread indicator (a CVE half the operators
+    patch) has a row per organization, and reading those again for every batch would make a
+    batch's cost grow with the history. At most `keep` rows stay between batches, the least
+    recently used leaving first, so memory does not grow with it either."""
+
+    def __init__(self, conn: AsyncConnection, *, since: datetime, keep: int = 0) -> None:
         # Rows whose last report is older than this are never asked about in the batch (its
         # earliest report's widest window): left unread, however long the history.
         self._conn = conn
         self._since = since
-        self._rows: dict[Indicator, dict[str, dict[str, Any]]] = {}
+        self._keep = keep
+        self._rows: OrderedDict[Indicator, dict[str, dict[str, Any]]] = OrderedDict()
         self._dirty: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        """Rows held (an indicator nobody reported counts as one)."""
+        return sum(len(found) or 1 for found in self._rows.values())
+
+    def resume(self, conn: AsyncConnection, *, since: datetime) -> None:
+        """Serve the next batch, after this one has committed. A batch whose widest window
+        starts earlier (reports are ordered by commit, not by time) needs rows this one left
+        unread: it reads everything again."""
+        assert not self._dirty, "resumed before the last batch was written"
+        self._conn = conn
+        if since < self._since:
+            self._rows.clear()
+        self._since = since
+        excess = len(self) - self._keep
+        while excess > 0 and self._rows:
+            _, found = self._rows.popitem(last=False)
+            excess -= len(found) or 1
 
     async def load(self, wanted: Iterable[Indicator]) -> None:
         """Read the rows of every indicator not read yet."""
-        missing = sorted({i for i in wanted if i not in self._rows})
+        asked = set(wanted)
+        for indicator in asked & self._rows.keys():
+            self._rows.move_to_end(indicator)
+        missing = sorted(asked - self._rows.keys())
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
             for indicator in chunk:
@@ -86,10 +116,10 @@ class Ledger:
                 *_among(self._conn.dialect.name, kinds=kinds, values=values),
                 indicator_orgs.c.last_seen > self._since,
             )
-            asked = set(chunk)
+            chunked = set(chunk)
             for row in (await self._conn.execute(query)).mappings():
                 indicator = (row["indicator_type"], row["indicator_value"])
-                if indicator in asked:  # not another type's value, nor a row read before
+                if indicator in chunked:  # not another type's value, nor a row read before
                     self._rows[indicator][row["org_id"]] = dict(row)
 
     async def reporters(self, indicator: Indicator, *, since: datetime) -> list[dict[str, Any]]:

@@ -128,6 +128,13 @@ class CorrelationState:
     expiry: list[tuple[datetime, int]] = field(default_factory=list)
     ending: set[int] = field(default_factory=set)
     _indexed: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Each campaign's rank as last tracked, and per sector a heap of (negated rank, id) with
+    # an entry per tracking: the strongest is found again by dropping stale entries from the
+    # top, not by ranking every campaign of the sector.
+    _ranks: dict[int, Rank] = field(default_factory=dict)
+    _heaps: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    # The reporters of recently seen indicators, carried with the rest (see `Ledger`).
+    ledger: Ledger | None = None
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
@@ -150,6 +157,16 @@ class CorrelationState:
         for sector in now:
             self.by_sector.setdefault(sector, set()).add(campaign.id)
         self._indexed[campaign.id] = tuple(now)
+        if campaign.facts is not None:
+            rank = self._ranks[campaign.id] = self.rank(campaign)
+            entry = (-rank[0], -rank[1], -rank[2])
+            for sector in now:
+                heap = self._heaps.setdefault(sector, [])
+                heapq.heappush(heap, entry)
+                if len(heap) > 64 + 4 * len(self.by_sector[sector]):
+                    self._compact(sector)
+        else:
+            self._ranks.pop(campaign.id, None)
         for sector in set(before) | set(now):
             self._rebest(sector, campaign)
         if campaign.facts is None or campaign.facts_until is None:
@@ -165,6 +182,7 @@ class CorrelationState:
         for indicator in campaign.indicators:
             if self.by_indicator.get(indicator) == campaign.id:
                 del self.by_indicator[indicator]
+        self._ranks.pop(campaign.id, None)
         for sector in self._indexed.pop(campaign.id, ()):
             self.by_sector.get(sector, set()).discard(campaign.id)
             if self.best.get(sector, -1) == campaign.id:
@@ -179,20 +197,33 @@ class CorrelationState:
         elif (
             campaign.facts is not None
             and sector in campaign.sectors
-            and (best is None or self.rank(campaign) > self.rank(self.campaigns[best]))
+            and (best is None or self._ranks[campaign.id] > self._ranks[best])
         ):
             self.best[sector] = campaign.id
 
     def strongest(self, sector: str) -> Campaign | None:
         if sector not in self.best:
-            touching = [
-                self.campaigns[i]
-                for i in self.by_sector.get(sector, ())
-                if self.campaigns[i].facts is not None
-            ]
-            self.best[sector] = max(touching, key=self.rank).id if touching else None
+            heap = self._heaps.get(sector, [])
+            while heap and not self._current(sector, heap[0]):
+                heapq.heappop(heap)
+            self.best[sector] = heap[0][2] if heap else None
         best = self.best[sector]
         return None if best is None else self.campaigns[best]
+
+    def _current(self, sector: str, entry: tuple[int, int, int]) -> bool:
+        """Whether a heap entry still describes its campaign in that sector."""
+        campaign_id = entry[2]
+        rank = self._ranks.get(campaign_id)
+        return (
+            rank is not None
+            and (-entry[0], -entry[1], -entry[2]) == rank
+            and sector in self._indexed.get(campaign_id, ())
+        )
+
+    def _compact(self, sector: str) -> None:
+        heap = [entry for entry in set(self._heaps[sector]) if self._current(sector, entry)]
+        heapq.heapify(heap)
+        self._heaps[sector] = heap
 
     def due(self, at: datetime) -> list[int]:
         """The campaigns whose facts have run out by `at`, each once, oldest id first."""
