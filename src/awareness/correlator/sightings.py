@@ -100,12 +100,15 @@ class Ledger:
 
     async def load(self, wanted: Iterable[Indicator]) -> None:
         """Read the rows of every indicator not read yet."""
-        asked = set(wanted)
-        for indicator in asked & self._rows.keys():
-            self._rows.move_to_end(indicator)
-        missing = sorted(asked - self._rows.keys())
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
+        missing = set()
+        for indicator in wanted:
+            if indicator in self._rows:
+                self._rows.move_to_end(indicator)
+            else:
+                missing.add(indicator)
+        ordered = sorted(missing)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
             for indicator in chunk:
                 self._rows[indicator] = {}
             # Types and values as two lists rather than pairs: both databases then walk the
