@@ -99,6 +99,7 @@ async def test_the_ledger_keeps_the_most_recently_used_reporters_between_batches
         for indicator in (indicators[0], indicators[1], indicators[5]):
             [row] = await ledger.reporters(indicator, since=T0 - timedelta(hours=1))
             assert row["org_id"] == "grid-north"
+        assert len(ledger) == 4
         # A batch whose window starts earlier needs rows never read: it starts afresh.
         ledger.resume(conn, since=T0 - timedelta(days=1))
         assert len(ledger) == 0

@@ -88,8 +88,8 @@ class Correlator:
                 )  # fmt: skip
         self._carried = outcome.state or carried
         self._carried_for = leadership
+        seconds = time.perf_counter() - started
         if outcome.processed:
-            seconds = time.perf_counter() - started
             self._metrics.correlator_batch_seconds.observe(seconds)
             self._limit = next_limit(
                 self._limit,
@@ -103,7 +103,12 @@ class Correlator:
         self._metrics.events_appended.inc(len(outcome.appended))
         if outcome.processed:
             log.debug(
-                "batch correlated", extra={"reports": outcome.processed, "next_limit": self._limit}
+                "batch correlated",
+                extra={
+                    "reports": outcome.processed,
+                    "seconds": round(seconds, 4),
+                    "next_limit": self._limit,
+                },
             )
         if outcome.appended:
             self._signals.events_committed(max(outcome.appended))

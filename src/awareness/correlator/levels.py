@@ -28,6 +28,7 @@ async def evaluate(ctx: Context, at: datetime, only: Iterable[str] | None = None
     return is announced as new."""
     records = ctx.state.sectors
     wanted = set(records) if only is None else set(only) & set(records)
+    ctx.state.changed |= wanted
     floors = await campaigns.floors(ctx, at, wanted, expire=only is None)
     inputs = {sector: _input(ctx, sector, at, floors) for sector in wanted}
     outcomes = assess_sectors(

@@ -78,11 +78,12 @@ class Ledger:
         self._since = since
         self._keep = keep
         self._rows: OrderedDict[Indicator, dict[str, dict[str, Any]]] = OrderedDict()
+        self._held = 0
         self._dirty: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def __len__(self) -> int:
         """Rows held (an indicator nobody reported counts as one)."""
-        return sum(len(found) or 1 for found in self._rows.values())
+        return self._held
 
     def resume(self, conn: AsyncConnection, *, since: datetime) -> None:
         """Serve the next batch, after this one has committed. A batch whose widest window
@@ -92,11 +93,11 @@ class Ledger:
         self._conn = conn
         if since < self._since:
             self._rows.clear()
+            self._held = 0
         self._since = since
-        excess = len(self) - self._keep
-        while excess > 0 and self._rows:
+        while self._held > self._keep and self._rows:
             _, found = self._rows.popitem(last=False)
-            excess -= len(found) or 1
+            self._held -= len(found) or 1
 
     async def load(self, wanted: Iterable[Indicator]) -> None:
         """Read the rows of every indicator not read yet."""
@@ -111,19 +112,15 @@ class Ledger:
             chunk = ordered[start : start + _CHUNK]
             for indicator in chunk:
                 self._rows[indicator] = {}
-            # Types and values as two lists rather than pairs: both databases then walk the
-            # (type, value, org) index for each value, where a list of pairs can scan the table.
-            kinds = sorted({kind for kind, _ in chunk})
-            values = sorted({value for _, value in chunk})
-            query = sa.select(indicator_orgs).where(
-                *_among(self._conn.dialect.name, kinds=kinds, values=values),
-                indicator_orgs.c.last_seen > self._since,
+            self._held += len(chunk)
+            query = _rows_of(self._conn.dialect.name, chunk).where(
+                indicator_orgs.c.last_seen > self._since
             )
             chunked = set(chunk)
             for row in (await self._conn.execute(query)).mappings():
                 indicator = (row["indicator_type"], row["indicator_value"])
                 if indicator in chunked:  # not another type's value, nor a row read before
-                    self._rows[indicator][row["org_id"]] = dict(row)
+                    self._put(indicator, dict(row))
 
     async def reporters(self, indicator: Indicator, *, since: datetime) -> list[dict[str, Any]]:
         """The organizations that reported the indicator after `since`."""
@@ -170,8 +167,14 @@ class Ledger:
             "peak": peak,
             "strongest": [[time_to_json(t), s] for t, s in strongest],
         }
-        self._rows[indicator][sighting.org_id] = row
+        self._put(indicator, row)
         self._dirty[(kind, value, sighting.org_id)] = row
+
+    def _put(self, indicator: Indicator, row: dict[str, Any]) -> None:
+        found = self._rows[indicator]
+        if found and row["org_id"] not in found:
+            self._held += 1
+        found[row["org_id"]] = row
 
     async def flush(self) -> None:
         """Write what changed, so statements reading the table see it."""
@@ -186,17 +189,33 @@ class Ledger:
             )
 
 
-def _among(dialect: str, *, kinds: list[str], values: list[str]) -> list[sa.ColumnElement[bool]]:
-    """On PostgreSQL two array parameters, so every chunk is the same prepared statement; an
-    `IN` list elsewhere."""
+def _rows_of(dialect: str, chunk: Sequence[Indicator]) -> sa.Select[Any]:
+    """The rows of these indicators. On PostgreSQL the pairs are two array parameters joined
+    as a table, so every chunk is the same prepared statement and each pair is one look-up in
+    the primary key, whatever the planner believes of the table's size: with a condition per
+    column, a table that grew since it was last analyzed was scanned whole. Elsewhere the two
+    columns' `IN` lists (with the other type's values filtered out by the caller)."""
     rows = indicator_orgs.c
     if dialect == "postgresql":
         texts = postgresql.ARRAY(sa.String)
-        return [
-            rows.indicator_type == sa.any_(sa.cast(sa.literal(kinds, texts), texts)),
-            rows.indicator_value == sa.any_(sa.cast(sa.literal(values, texts), texts)),
-        ]
-    return [rows.indicator_type.in_(kinds), rows.indicator_value.in_(values)]
+        pairs = (
+            sa.func.unnest(
+                sa.cast(sa.literal([kind for kind, _ in chunk], texts), texts),
+                sa.cast(sa.literal([value for _, value in chunk], texts), texts),
+            )
+            .table_valued("kind", "value")
+            .render_derived(name="wanted")
+        )
+        return sa.select(indicator_orgs).select_from(
+            pairs.join(
+                indicator_orgs,
+                sa.and_(rows.indicator_type == pairs.c.kind, rows.indicator_value == pairs.c.value),
+            )
+        )
+    return sa.select(indicator_orgs).where(
+        rows.indicator_type.in_(sorted({kind for kind, _ in chunk})),
+        rows.indicator_value.in_(sorted({value for _, value in chunk})),
+    )
 
 
 def _summarize(rows: Sequence[dict[str, Any]]) -> Summary | None:

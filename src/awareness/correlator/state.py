@@ -135,6 +135,9 @@ class CorrelationState:
     _heaps: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
     # The reporters of recently seen indicators, carried with the rest (see `Ledger`).
     ledger: Ledger | None = None
+    # Sectors whose record changed since it was last written: a batch of a few reports
+    # touches a few sectors, and writing all of them every batch was most of its fixed cost.
+    changed: set[str] = field(default_factory=set)
 
     def org_count(self, sector: str, at: datetime) -> int:
         return bisect.bisect_right(self.org_times.get(sector, []), at)
@@ -317,6 +320,7 @@ async def load_state(
         await _rebuild_windows(conn, records, stale_windows, scoring=scoring, at=at)
 
     state = CorrelationState(cursor, records, await _org_times(conn), scoring)
+    state.changed = set(records)  # as read, or made afresh: written once, as they are
     rows = (await conn.execute(sa.select(campaigns).where(campaigns.c.active))).mappings().all()
     members = await _indicators_of(conn, [row["id"] for row in rows])
     for row in rows:
@@ -444,5 +448,8 @@ async def save_sectors(conn: AsyncConnection, state: CorrelationState) -> None:
             "evaluated_at": record.evaluated_at or record.level.since,
         }
         for sector, record in state.sectors.items()
+        if sector in state.changed
     ]
-    await upsert(conn, sector_states, rows, keys=["sector"])
+    state.changed.clear()
+    if rows:
+        await upsert(conn, sector_states, rows, keys=["sector"])

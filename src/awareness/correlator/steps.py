@@ -41,6 +41,7 @@ async def incident(
         args = (report["id"], report["org_id"], severity, report["detected_at"])
         record.score.add(*args)
         record.window.add(*args)
+        ctx.state.changed.add(report["sector"])
     sighting = Sighting(
         report["id"], report["org_id"], report["sector"], severity, report["detected_at"]
     )
