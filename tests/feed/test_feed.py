@@ -44,6 +44,12 @@ async def test_live_delivery(
             warning
         )
         assert frames[0]["seq"] < frames[1]["seq"]
+    # Live frames (the two events, and heartbeats) are counted when /metrics is read.
+    text = (await client.get("/metrics", headers=world.admin)).text
+    [sent] = [
+        line for line in text.splitlines() if line.startswith("awareness_feed_messages_sent_total")
+    ]
+    assert float(sent.split()[1]) >= 2
 
 
 async def test_scope_by_role(
