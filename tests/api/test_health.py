@@ -84,9 +84,11 @@ async def test_metrics_count_what_happened(
     assert "awareness_correlator_leader 1.0" in text
     # Every batch is timed, and the next one's size is shown.
     batches = re.search(r"^awareness_correlator_batch_seconds_count (\S+)$", text, re.M)
-    assert batches is not None and 1 <= float(batches.group(1)) <= 3
+    assert batches is not None
+    assert 1 <= float(batches.group(1)) <= 3
     limit = re.search(r"^awareness_correlator_batch_limit (\S+)$", text, re.M)
-    assert limit is not None and float(limit.group(1)) >= 20
+    assert limit is not None
+    assert float(limit.group(1)) >= 20
     assert "awareness_feed_clients 0.0" in text
     assert (
         'awareness_http_request_duration_seconds_count{method="GET",'

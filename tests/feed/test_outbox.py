@@ -83,5 +83,6 @@ async def test_a_client_that_stays_paused_is_cut_past_its_limit() -> None:
     for seq in range(1, 5):
         assert box.offer(seq, f"frame {seq}")
     assert not box.offer(5, "frame 5")
-    assert cut == ["full"] and box.closed
+    assert cut == ["full"]
+    assert box.closed
     await box.close()
