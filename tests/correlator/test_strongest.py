@@ -69,3 +69,15 @@ def test_the_strongest_is_what_ranking_every_campaign_gives(changes: list[Change
     for sector in SECTORS:
         found = state.strongest(sector)
         assert (found.id if found else None) == _by_ranking_all(state, sector)
+
+
+def test_campaigns_tracked_again_and_again_leave_one_expiry_each() -> None:
+    """The state lives from batch to batch: a campaign updated by every report must not pile up
+    expiry entries, and still runs out once, when its facts do."""
+    state = CorrelationState(Cursor(), {}, {}, CFG)
+    for n in range(500):
+        state.track(_campaign(1 + n % 3, (FAST, 3 + n % 5, 10.0, {"energy"})))
+    assert len(state.expiry) <= 64 + 2 * len(state.campaigns)
+    assert state.due(AT) == []
+    assert state.due(AT + timedelta(hours=2)) == [1, 2, 3]
+    assert state.due(AT + timedelta(hours=3)) == []

@@ -177,6 +177,14 @@ class CorrelationState:
         else:
             self.ending.discard(campaign.id)
             heapq.heappush(self.expiry, (campaign.facts_until, campaign.id))
+            if len(self.expiry) > 64 + 2 * len(self.campaigns):
+                # Carried from batch to batch, stale entries would pile up: keep the live ones.
+                self.expiry = [
+                    (c.facts_until, c.id)
+                    for c in self.campaigns.values()
+                    if c.facts is not None and c.facts_until is not None
+                ]
+                heapq.heapify(self.expiry)
 
     def forget(self, campaign: Campaign) -> None:
         self.ending.discard(campaign.id)
