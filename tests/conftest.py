@@ -295,6 +295,9 @@ async def count_rows(app: FastAPI, table: str) -> int:
         return (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
 
 
+# A critical PLC, as operators declare one in their asset inventory.
+PLC = {"kind": "plc", "vendor": "Siemens", "product": "SIMATIC S7-1500", "criticality": "critical"}
+
 # An incident severe enough (severity about 92) to raise its sector to orange on its own.
 SEVERE = {
     "category": "ransomware",

@@ -14,12 +14,11 @@ import httpx
 from fastapi import FastAPI
 
 from awareness.clock import ManualClock
-from tests.conftest import SEVERE, World, incident, settle
+from tests.conftest import PLC, SEVERE, World, incident, settle
 from tests.feed.conftest import open_feed, served
 
 CAMPAIGN_IP = "185.220.101.47"
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-PLC = {"kind": "plc", "vendor": "Siemens", "product": "SIMATIC S7-1500", "criticality": "critical"}
 
 
 def refs(node: Any) -> Iterator[str]:

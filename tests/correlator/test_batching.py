@@ -17,10 +17,8 @@ from awareness.clock import ManualClock
 from awareness.correlator import rescore
 from awareness.db.tables import reports, warnings
 from awareness.settings import Settings
-from tests.conftest import add_key, add_org, make_settings
+from tests.conftest import PLC, add_key, add_org, make_settings
 from tests.correlator.test_scenario import CAMPAIGN_IP, SEVERE
-
-PLC = {"vendor": "Siemens", "product": "SIMATIC S7-1500", "kind": "plc", "criticality": "critical"}
 
 
 @pytest.fixture

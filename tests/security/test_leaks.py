@@ -28,7 +28,16 @@ from websockets.exceptions import ConnectionClosed
 from awareness.api.app import create_app
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from tests.conftest import SEVERE, START, add_key, add_org, empty_database, make_settings, settle
+from tests.conftest import (
+    PLC,
+    SEVERE,
+    START,
+    add_key,
+    add_org,
+    empty_database,
+    make_settings,
+    settle,
+)
 from tests.feed.conftest import open_feed, served
 from tests.security.matrix import (
     ASSETS,
@@ -53,7 +62,6 @@ from tests.security.matrix import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-PLC = {"kind": "plc", "vendor": "Siemens", "product": "SIMATIC S7-1500", "criticality": "critical"}
 QUIET = {"category": "phishing", "functional_impact": "none", "location": "business_dmz"}
 GETS = {
     "me": ["/v1/me"],

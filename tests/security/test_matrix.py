@@ -26,6 +26,7 @@ from awareness.api.docs import api_routes
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
 from tests.conftest import (
+    PLC,
     SEVERE,
     START,
     add_key,
@@ -39,7 +40,6 @@ from tests.feed.conftest import open_feed, served
 from tests.security.matrix import MATRIX, PRINCIPALS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-PLC = {"kind": "plc", "vendor": "Siemens", "product": "SIMATIC S7-1500", "criticality": "critical"}
 MISSING = 987_654_321
 FAKE_TICKET = "not-a-ticket"
 

@@ -145,11 +145,12 @@ async def rebuild(
             await _copy(src, scratch, table, progress)
     total = 0
     carried = None
+    keep = settings.correlator.ledger_rows if carry else 0
     while True:
         async with scratch.write() as conn:
             outcome = await run_batch(
                 conn, scoring=settings.scoring, sectors=settings.sectors, limit=batch, now=now,
-                carried=carried, ledger_rows=settings.correlator.ledger_rows if carry else 0,
+                carried=carried, ledger_rows=keep,
             )  # fmt: skip
         carried = (outcome.state or carried) if carry else None
         total += outcome.processed
@@ -161,7 +162,7 @@ async def rebuild(
             await run_ticks(
                 conn, scoring=settings.scoring, sectors=settings.sectors, until=live.tick_at,
                 now=now, carried=carried,
-                ledger_rows=settings.correlator.ledger_rows if carry else 0,
+                ledger_rows=keep,
             )  # fmt: skip
     return scratch
 
