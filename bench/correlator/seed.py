@@ -25,7 +25,7 @@ from history import (
 )
 from world import HISTORY_END, World
 
-from awareness.correlator.sightings import as_sightings
+from awareness.correlator.sightings import Reporter, as_sightings
 from awareness.scoring import (
     LevelState,
     RecentWindow,
@@ -218,15 +218,14 @@ class Seeder(HistoryRows):
         world, cfg = self.world, self.cfg
         # indicator_orgs for every value seen more than once (fresh ones went in already).
         rows = []
-        by_value: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        by_value: dict[tuple[str, str], list[Reporter]] = defaultdict(list)
         for (kind, value, org), (first, last, kept, sector, peak) in self.agg.items():
             strongest = [[t.isoformat(), s] for t, s in kept]
             org_id = world.orgs[org].id
             rows.append((kind, value, org_id, sector, first, last, peak, json.dumps(strongest)))
-            by_value[(kind, value)].append({
-                "org_id": org_id, "sector": sector, "first_seen": first, "last_seen": last,
-                "strongest": strongest, "peak": peak,
-            })  # fmt: skip
+            by_value[(kind, value)].append(
+                Reporter(org_id, sector, first, last, peak, tuple((t, s) for t, s in kept))
+            )
         await self.copy("indicator_orgs", INDICATOR_ORG_COLUMNS, rows)
         # Campaigns the history made: active where a window at the end of the history still
         # shows one, with what the correlator would have announced; over otherwise. Every one
@@ -238,19 +237,19 @@ class Seeder(HistoryRows):
             if len(found) < cfg.campaign.min_orgs or not may_form_campaign(kind, value, cfg=cfg):
                 continue
             campaign_id = len(campaigns) + 1
-            inside = [f for f in found if f["last_seen"] > since]
+            inside = [f for f in found if f.last_seen > since]
             seen = as_sightings(found, since=HISTORY_END - self.window)
             slow = Summary(
                 org_count=len(inside),
-                sectors=tuple(sorted({f["sector"] for f in inside})),
-                max_severity=max((f["peak"] for f in inside), default=0.0),
-                first_seen=min((f["first_seen"] for f in inside), default=HISTORY_END),
-                last_seen=max((f["last_seen"] for f in inside), default=HISTORY_END),
-                oldest_last_seen=min((f["last_seen"] for f in inside), default=HISTORY_END),
+                sectors=tuple(sorted({f.sector for f in inside})),
+                max_severity=max((f.peak for f in inside), default=0.0),
+                first_seen=min((f.first_seen for f in inside), default=HISTORY_END),
+                last_seen=max((f.last_seen for f in inside), default=HISTORY_END),
+                oldest_last_seen=min((f.last_seen for f in inside), default=HISTORY_END),
             )
             facts = campaign_facts([(kind, value)], seen, HISTORY_END, cfg=cfg, slow=slow)
-            first = min(f["first_seen"] for f in found)
-            last = max(f["last_seen"] for f in found)
+            first = min(f.first_seen for f in found)
+            last = max(f.last_seen for f in found)
             members.append((kind, value, campaign_id, first))
             if facts is not None:
                 until = facts_until(seen, HISTORY_END, cfg=cfg, slow=slow)
@@ -264,8 +263,8 @@ class Seeder(HistoryRows):
                     HISTORY_END, facts.pace, fast, until,
                 ))  # fmt: skip
             else:
-                sectors = sorted({f["sector"] for f in found})
-                top = max((s for f in found for _, s in f["strongest"]), default=0.0)
+                sectors = sorted({f.sector for f in found})
+                top = max((s for f in found for _, s in f.strongest), default=0.0)
                 campaigns.append((
                     campaign_id, kind, value, None, False, len(found), json.dumps(sectors),
                     top, "yellow", first, last, last, FAST, None, None,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 
-from awareness.correlator.sightings import Ledger, as_sightings, keep_strongest
+from awareness.correlator.sightings import Ledger, Reporter, as_sightings, keep_strongest
 from awareness.scoring import ScoringConfig, Sighting, window_facts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -49,14 +49,18 @@ def test_summary_matches_every_report(items: list[tuple[str, int, float]], later
             "first_seen": min(row["first_seen"], moment) if ongoing else moment,  # type: ignore[type-var,index]
             "last_seen": max(row["last_seen"], moment) if ongoing else moment,  # type: ignore[type-var,index]
             "raw": strongest,
-            "strongest": [[t.isoformat(), s] for t, s in strongest],
         }
     last = max(T0 + timedelta(hours=h) for _, h, _ in items)
     at = last + timedelta(hours=later)
     indicator = [("ipv4", "203.0.113.9")]
     expected = window_facts(indicator, full, at, hours=fast / timedelta(hours=1), pace="fast")
+    kept = [
+        Reporter(str(r["org_id"]), "energy", r["first_seen"], r["last_seen"], 0.0,  # type: ignore[arg-type]
+                 tuple(r["raw"]))  # type: ignore[arg-type]
+        for r in rows.values()
+    ]  # fmt: skip
     got = window_facts(
-        indicator, as_sightings(rows.values(), since=at - fast), at,
+        indicator, as_sightings(kept, since=at - fast), at,
         hours=fast / timedelta(hours=1), pace="fast",
     )  # fmt: skip
     if expected is None:
@@ -98,7 +102,7 @@ async def test_the_ledger_keeps_the_most_recently_used_reporters_between_batches
         # The evicted are read again from what the first batch wrote, the kept from memory.
         for indicator in (indicators[0], indicators[1], indicators[5]):
             [row] = await ledger.reporters(indicator, since=T0 - timedelta(hours=1))
-            assert row["org_id"] == "grid-north"
+            assert row.org_id == "grid-north"
         assert len(ledger) == 4
         # A batch whose window starts earlier needs rows never read: it starts afresh.
         ledger.resume(conn, since=T0 - timedelta(days=1))

@@ -5,10 +5,11 @@ so its cost does not grow with the history."""
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -20,6 +21,7 @@ from awareness.scoring import Sighting, Summary
 from awareness.timestamps import time_from_json, time_to_json
 
 Strongest = list[tuple[datetime, float]]
+Indicator = tuple[str, str]
 
 
 def keep_strongest(entries: Iterable[tuple[datetime, float]], *, since: datetime) -> Strongest:
@@ -34,26 +36,60 @@ def keep_strongest(entries: Iterable[tuple[datetime, float]], *, since: datetime
     return sorted(kept)
 
 
-def as_sightings(rows: Iterable[dict[str, Any]], *, since: datetime) -> list[Sighting]:
+class Reporter(NamedTuple):
+    """One organization's row of an indicator, as the ledger holds it: a tuple with interned
+    names and parsed times rather than the stored mapping, since tens of thousands are kept
+    between batches and the mapping, with its own copy of every name and its times as JSON
+    text, takes about twice the memory."""
+
+    org_id: str
+    sector: str
+    first_seen: datetime
+    last_seen: datetime
+    peak: float
+    strongest: tuple[tuple[datetime, float], ...]
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> Reporter:
+        """From a stored row of `indicator_orgs`."""
+        return cls(
+            sys.intern(row["org_id"]),
+            sys.intern(row["sector"]),
+            row["first_seen"],
+            row["last_seen"],
+            float(row["peak"]),
+            tuple((time_from_json(t, "detected_at"), float(s)) for t, s in row["strongest"]),
+        )
+
+    def stored(self, indicator: Indicator) -> dict[str, Any]:
+        kind, value = indicator
+        return {
+            "indicator_type": kind,
+            "indicator_value": value,
+            "org_id": self.org_id,
+            "sector": self.sector,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "peak": self.peak,
+            "strongest": [[time_to_json(t), s] for t, s in self.strongest],
+        }
+
+
+def as_sightings(rows: Iterable[Reporter], *, since: datetime) -> list[Sighting]:
     """Stand-in sightings that give `window_facts` the same organizations, sectors, strongest
     severity and last reports as every real one would, for windows up to the one the rows
     were kept for."""
     found: list[Sighting] = []
     for row in rows:
-        if row["last_seen"] <= since:
+        if row.last_seen <= since:
             continue
-        org, sector = row["org_id"], row["sector"]
-        found.append(Sighting(0, org, sector, 0.0, row["first_seen"]))
-        found.append(Sighting(0, org, sector, 0.0, row["last_seen"]))
-        found.extend(Sighting(0, org, sector, sev, moment) for moment, sev in _strongest(row))
+        org, sector = row.org_id, row.sector
+        found.append(Sighting(0, org, sector, 0.0, row.first_seen))
+        found.append(Sighting(0, org, sector, 0.0, row.last_seen))
+        found.extend(Sighting(0, org, sector, sev, moment) for moment, sev in row.strongest)
     return found
 
 
-def _strongest(row: dict[str, Any]) -> Strongest:
-    return [(time_from_json(t, "detected_at"), float(s)) for t, s in row["strongest"]]
-
-
-Indicator = tuple[str, str]
 # Indicators per statement when a batch's rows are read: well under SQLite's bound parameters.
 _CHUNK = 400
 
@@ -77,9 +113,9 @@ class Ledger:
         self._conn = conn
         self._since = since
         self._keep = keep
-        self._rows: OrderedDict[Indicator, dict[str, dict[str, Any]]] = OrderedDict()
+        self._rows: OrderedDict[Indicator, dict[str, Reporter]] = OrderedDict()
         self._held = 0
-        self._dirty: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._dirty: dict[tuple[str, str, str], Reporter] = {}
 
     def __len__(self) -> int:
         """Rows held (an indicator nobody reported counts as one)."""
@@ -120,13 +156,13 @@ class Ledger:
             for row in (await self._conn.execute(query)).mappings():
                 indicator = (row["indicator_type"], row["indicator_value"])
                 if indicator in chunked:  # not another type's value, nor a row read before
-                    self._put(indicator, dict(row))
+                    self._put(indicator, Reporter.of(row))
 
-    async def reporters(self, indicator: Indicator, *, since: datetime) -> list[dict[str, Any]]:
+    async def reporters(self, indicator: Indicator, *, since: datetime) -> list[Reporter]:
         """The organizations that reported the indicator after `since`."""
         await self.load([indicator])
         found = self._rows[indicator]
-        return [found[org] for org in sorted(found) if found[org]["last_seen"] > since]
+        return [found[org] for org in sorted(found) if found[org].last_seen > since]
 
     async def recent(self, indicator: Indicator, *, since: datetime) -> list[Sighting]:
         """Stand-in sightings of every organization that reported it after `since`."""
@@ -149,37 +185,30 @@ class Ledger:
         first = last = sighting.detected_at
         peak = sighting.severity
         previous: Strongest = []
-        if own is not None and own["last_seen"] > since:
-            first, last = min(own["first_seen"], first), max(own["last_seen"], last)
-            peak = max(own["peak"], peak)
-            previous = _strongest(own)
+        if own is not None and own.last_seen > since:
+            first, last = min(own.first_seen, first), max(own.last_seen, last)
+            peak = max(own.peak, peak)
+            previous = list(own.strongest)
         strongest = keep_strongest(
             [*previous, (sighting.detected_at, sighting.severity)], since=fast_since
         )
-        kind, value = indicator
-        row = {
-            "indicator_type": kind,
-            "indicator_value": value,
-            "org_id": sighting.org_id,
-            "sector": sighting.sector,
-            "first_seen": first,
-            "last_seen": last,
-            "peak": peak,
-            "strongest": [[time_to_json(t), s] for t, s in strongest],
-        }
+        row = Reporter(
+            sys.intern(sighting.org_id), sys.intern(sighting.sector), first, last, peak,
+            tuple(strongest),
+        )  # fmt: skip
         self._put(indicator, row)
-        self._dirty[(kind, value, sighting.org_id)] = row
+        self._dirty[(*indicator, sighting.org_id)] = row
 
-    def _put(self, indicator: Indicator, row: dict[str, Any]) -> None:
+    def _put(self, indicator: Indicator, row: Reporter) -> None:
         found = self._rows[indicator]
-        if found and row["org_id"] not in found:
+        if found and row.org_id not in found:
             self._held += 1
-        found[row["org_id"]] = row
+        found[row.org_id] = row
 
     async def flush(self) -> None:
         """Write what changed, so statements reading the table see it."""
         if self._dirty:
-            rows = [self._dirty[key] for key in sorted(self._dirty)]
+            rows = [self._dirty[key].stored(key[:2]) for key in sorted(self._dirty)]
             self._dirty = {}
             await upsert(
                 self._conn,
@@ -218,16 +247,16 @@ def _rows_of(dialect: str, chunk: Sequence[Indicator]) -> sa.Select[Any]:
     )
 
 
-def _summarize(rows: Sequence[dict[str, Any]]) -> Summary | None:
+def _summarize(rows: Sequence[Reporter]) -> Summary | None:
     if not rows:
         return None
     return Summary(
-        org_count=len({(row["sector"], row["org_id"]) for row in rows}),
-        sectors=tuple(sorted({row["sector"] for row in rows})),
-        max_severity=max(row["peak"] for row in rows),
-        first_seen=min(row["first_seen"] for row in rows),
-        last_seen=max(row["last_seen"] for row in rows),
-        oldest_last_seen=min(row["last_seen"] for row in rows),
+        org_count=len({(row.sector, row.org_id) for row in rows}),
+        sectors=tuple(sorted({row.sector for row in rows})),
+        max_severity=max(row.peak for row in rows),
+        first_seen=min(row.first_seen for row in rows),
+        last_seen=max(row.last_seen for row in rows),
+        oldest_last_seen=min(row.last_seen for row in rows),
     )
 
 
@@ -258,9 +287,10 @@ async def campaign_recent(
             indicator_orgs.c.last_seen > since,
         )
     )
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    grouped: dict[tuple[str, str], list[Reporter]] = {}
     for row in (await conn.execute(query)).mappings():
-        grouped.setdefault((row["indicator_type"], row["indicator_value"]), []).append(dict(row))
+        indicator = (row["indicator_type"], row["indicator_value"])
+        grouped.setdefault(indicator, []).append(Reporter.of(row))
     return {key: as_sightings(found, since=since) for key, found in grouped.items()}
 
 
