@@ -17,12 +17,12 @@ from tests.servers import free_port
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
+async def served(app: FastAPI, *, deflate: bool = False) -> AsyncIterator[str]:
     """Serve an already started app on a free port in this event loop; yields host:port."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=deflate,
     )  # fmt: skip
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -78,10 +78,10 @@ class Feed:
 async def open_feed(
     base: str, headers: dict[str, str] | None = None, query: str = "", **kwargs: Any
 ) -> tuple[Feed, ClientConnection]:
+    kwargs.setdefault("compression", None)
     socket = await connect(
         f"ws://{base}/v1/feed{'?' + query if query else ''}",
         additional_headers=headers or {},
-        compression=None,
         **kwargs,
     )
     return Feed(socket), socket

@@ -18,7 +18,7 @@ from awareness.eventlog.reader import purge_before
 from awareness.eventlog.writer import EventWriter
 from awareness.views.sectors import level_change
 from tests.conftest import World, report_severe, settle
-from tests.feed.conftest import open_feed
+from tests.feed.conftest import open_feed, served
 
 
 async def test_live_delivery(
@@ -50,6 +50,25 @@ async def test_live_delivery(
         line for line in text.splitlines() if line.startswith("awareness_feed_messages_sent_total")
     ]
     assert float(sent.split()[1]) >= 2
+
+
+async def test_live_frames_reach_clients_with_and_without_compression(
+    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    """Live frames are framed once for every client that negotiated no compression; a client
+    that negotiated permessage-deflate gets the same frames, compressed for it alone."""
+    async with served(app, deflate=True) as base:
+        plain_feed, plain = await open_feed(base, world.energy_responder)
+        packed_feed, packed = await open_feed(
+            base, world.energy_responder, compression="deflate"
+        )  # fmt: skip
+        async with plain, packed:
+            assert not plain.protocol.extensions
+            assert packed.protocol.extensions, "permessage-deflate negotiated"
+            await plain_feed.frame()
+            await packed_feed.frame()
+            await report_severe(client, world.grid_north, clock)
+            assert await plain_feed.events(2) == await packed_feed.events(2)
 
 
 async def test_scope_by_role(

@@ -9,7 +9,8 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.exceptions import InvalidState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from awareness.api.components import Components
 from awareness.api.deps import (
@@ -80,10 +81,12 @@ class _Socket:
 
 def _direct_writer(send: Send) -> Write | None:
     """With uvicorn's sans-I/O websockets protocol, a live frame is written the way
-    `websockets.broadcast` writes it: the text encoded once for every client, framed into the
-    socket's buffer, no coroutine per client. The checks are the ones that protocol's own
-    `send` makes; when one fails (buffer full, closing) the frame takes the ASGI path, which
-    waits or reports the disconnect. Any other server gets the ASGI path only."""
+    `websockets.broadcast` writes it, no coroutine per client, and framed once for every client
+    rather than once each: a server's frames are unmasked, so without compression the bytes
+    are the same for all. The checks are the ones that protocol's own `send` and the library's
+    `send_text` make, and the connection must have nothing of its own waiting to go out; when
+    one fails (buffer full, closing, compression negotiated) the frame takes the ASGI path,
+    which waits, compresses or reports the disconnect. Any other server gets the ASGI path."""
     protocol = getattr(send, "__self__", None)
     if not isinstance(protocol, WebSocketsSansIOProtocol):
         return None
@@ -97,16 +100,29 @@ def _direct_writer(send: Send) -> Write | None:
             or not protocol.handshake_complete
             or protocol.initial_response is not None
             or transport.is_closing()
+            or conn.state is not State.OPEN
+            or conn.expect_continuation_frame
+            or conn.extensions
+            or conn.writes
         ):
             return False
-        try:
-            conn.send_text(data)
-        except InvalidState:
-            return False
-        transport.write(b"".join(conn.data_to_send()))
+        transport.write(_framed(data))
         return True
 
     return write
+
+
+# The frames of the last few events, by their text: each is written to every client.
+_FRAMES: dict[bytes, bytes] = {}
+
+
+def _framed(data: bytes) -> bytes:
+    frame = _FRAMES.get(data)
+    if frame is None:
+        if len(_FRAMES) >= 64:
+            _FRAMES.clear()
+        frame = _FRAMES[data] = Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
+    return frame
 
 
 async def _principal(websocket: WebSocket, components: Components) -> Principal:

@@ -13,6 +13,9 @@ from awareness.db.engine import Database
 from awareness.eventlog.reader import Event, head, read_after
 from awareness.feed.audience import Audience
 
+# Not decided yet for this audience (None: decided, and not for it).
+_UNDECIDED: tuple[str, bytes] = ("", b"")
+
 
 class Outlet(Protocol):
     def offer(self, seq: int | None, text: str, data: bytes | None = None) -> bool: ...
@@ -118,9 +121,9 @@ class Broadcaster:
         seq = event.seq
         for subscriber in list(self._subscribers):
             audience = subscriber.audience
-            frame = decided.get(audience.key, ())
-            if frame == ():
+            frame = decided.get(audience.key, _UNDECIDED)
+            if frame is _UNDECIDED:
                 text = audience.encode(event) if audience.wants(event) else None
                 frame = decided[audience.key] = None if text is None else (text, text.encode())
             if frame is not None:
-                subscriber.outlet.offer(seq, *frame)
+                subscriber.outlet.offer(seq, frame[0], frame[1])

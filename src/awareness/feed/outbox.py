@@ -19,7 +19,9 @@ Write = Callable[[bytes], bool]
 
 
 class Tally(Protocol):
-    def inc(self, amount: float = 1) -> None: ...
+    """Frames sent, counted as a plain integer: it is bumped once per frame per client."""
+
+    value: int
 
 
 class Outbox:
@@ -53,7 +55,9 @@ class Outbox:
             if seq is not None and seq <= self.last_sent:
                 return True
             if self._write is not None and self._write(data or text.encode()):
-                self._sent(seq)
+                if seq is not None:
+                    self.last_sent = seq
+                self._sent_tally.value += 1
                 return True
             self._write_now(seq, text)
             return not self.closed
@@ -131,7 +135,7 @@ class Outbox:
     def _sent(self, seq: int | None) -> None:
         if seq is not None:
             self.last_sent = seq
-        self._sent_tally.inc()
+        self._sent_tally.value += 1
 
 
 async def _resume(sending: Coroutine[Any, Any, None], waiting: Any) -> None:
