@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from databases import Postgres, prepare
 from draws import new_reports
 from measure import Target, ingest
-from world import HISTORY_END, build_world
+from run import world_for
+from world import HISTORY_END
 
 from awareness.db.engine import Database
 from awareness.settings import load_settings
@@ -131,13 +132,7 @@ async def measure(target: Target, world: Any, args: argparse.Namespace) -> dict[
 
 
 async def run(args: argparse.Namespace, pg: Postgres, targets: list[Target]) -> list[dict]:
-    settings = targets[0].settings
-    world = build_world(
-        args.seed, orgs=args.orgs, assets_per_org=args.assets_per_org,
-        sectors=settings.sectors.sectors,
-        start=HISTORY_END - timedelta(days=args.history_days + 30),
-    )  # fmt: skip
-    args.interval = settings.scoring.campaign.window_hours * 3600 / args.recent_reports
+    world = world_for(args, targets)
     results = []
     for target in targets:
         log(f"size {target.size:,}: creating {target.db}, migrating, seeding...")
@@ -167,6 +162,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600, help="s to wait for lag 0")
     args = parser.parse_args()
+    args.interval = None  # the pace of the seeded recent history, as run.py's default
     pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.admin_db)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     targets = []

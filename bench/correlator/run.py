@@ -31,7 +31,7 @@ from report import (
     verdicts_of,
     write_results,
 )
-from world import HISTORY_END, build_world, check_normalized
+from world import HISTORY_END, World, build_world, check_normalized
 
 from harness import BenchError, log
 
@@ -105,7 +105,9 @@ def round_plan(args: argparse.Namespace) -> list[tuple[int, int, datetime]]:
     return plan
 
 
-async def run(args: argparse.Namespace, pg: Postgres, targets: list[Target]) -> dict[str, Any]:
+def world_for(args: argparse.Namespace, targets: list[Target]) -> World:
+    """The organizations and assets every size is seeded with, and the pace of the history
+    (`args.recent_reports`, `args.interval`) fitted to the smallest size."""
     settings = targets[0].settings
     world = build_world(
         args.seed, orgs=args.orgs, assets_per_org=args.assets_per_org,
@@ -128,6 +130,11 @@ async def run(args: argparse.Namespace, pg: Postgres, targets: list[Target]) -> 
         f"{args.recent_reports:,} history reports in the last "
         f"{settings.scoring.campaign.window_hours:g} h; new reports every "
         f"{args.interval:.1f} s")  # fmt: skip
+    return world
+
+
+async def run(args: argparse.Namespace, pg: Postgres, targets: list[Target]) -> dict[str, Any]:
+    world = world_for(args, targets)
     for target in targets:
         log(f"size {target.size:,}: creating {target.db}, migrating, seeding...")
         await prepare(pg, target, world, args)

@@ -23,8 +23,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 class Tally(Collector):
     """A counter for the feed's hottest loop, bumped once per frame per client: a plain integer
-    (`value += 1`, not even a call) read when scraped. A `Counter` takes a lock per increment,
-    a sixth of the feed's own work per frame. Only the event loop's thread increments it."""
+    read when scraped. A `Counter` takes a lock per increment, about 3% of the server's samples
+    at 1,000 feed clients. Only the event loop's thread increments it."""
 
     def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
         self._name, self._documentation = name, documentation

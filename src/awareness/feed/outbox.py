@@ -55,9 +55,7 @@ class Outbox:
             if seq is not None and seq <= self.last_sent:
                 return True
             if self._write is not None and self._write(data or text.encode()):
-                if seq is not None:
-                    self.last_sent = seq
-                self._sent_tally.value += 1
+                self._sent(seq)
                 return True
             self._write_now(seq, text)
             return not self.closed
