@@ -40,6 +40,7 @@ PG_URL = os.environ.get(
 ).replace("postgresql+asyncpg://", "postgresql://")
 REQUIRE_PG = os.environ.get("AWARENESS_REQUIRE_POSTGRES") == "1"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TEST_SECRETS_KEY = "p3bOyUgs8i9xD1lqvF0Zk4n7bHdtUQ5Dk3iJXoWb7cE="
 
 
 def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
@@ -195,6 +196,11 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "correlator", {"tick_grace_seconds": 0, "poll_seconds": 0.2, "retry_seconds": 0.05}
     )
     overrides.setdefault("feed", {"keepalive_seconds": 0.3, "poll_seconds": 0.5})
+    # Test receivers listen on loopback; subscription secrets are sealed with a fixed test key.
+    overrides.setdefault(
+        "delivery",
+        {"allow_private_targets": True, "secrets_key": TEST_SECRETS_KEY, "poll_seconds": 0.2},
+    )
     return load_settings(database_url=database_url, **overrides)
 
 

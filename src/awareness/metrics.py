@@ -94,6 +94,26 @@ class Metrics:
             "awareness_feed_clients_dropped", "Feed clients disconnected for falling behind",
             registry=registry,
         )  # fmt: skip
+        self.deliveries = Counter(
+            "awareness_deliveries", "Delivery attempts by channel and outcome (delivered, "
+            "failed, disabled)", ["channel", "outcome"], registry=registry,
+        )  # fmt: skip
+        self.delivery_seconds = Histogram(
+            "awareness_delivery_seconds",
+            "From an event's commit to its delivery to a subscription, by channel",
+            ["channel"],
+            registry=registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600, 86400),
+        )
+        self.delivery_backlog = Gauge(
+            "awareness_delivery_backlog_events",
+            "Events after the positions of active subscriptions, by channel",
+            ["channel"], registry=registry,
+        )  # fmt: skip
+        self.subscriptions_disabled = Gauge(
+            "awareness_subscriptions_disabled", "Subscriptions disabled by failures, by channel",
+            ["channel"], registry=registry,
+        )  # fmt: skip
         self.request_seconds = Histogram(
             "awareness_http_request_duration_seconds",
             "HTTP request latency",

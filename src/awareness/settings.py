@@ -116,6 +116,53 @@ class FeedSettings(_Section):
     revocation_check_seconds: float = Field(2.0, gt=0, le=5)
 
 
+class SmtpSettings(_Section):
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    # starttls: plain connection upgraded with STARTTLS (port 587); tls: SMTPS from the first
+    # byte (port 465); none: only for a relay on the same host or a test server.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "awareness@localhost"
+
+
+class DeliverySettings(_Section):
+    enabled: bool = True
+    # Targets that resolve to loopback, private, link-local or reserved addresses are refused,
+    # so a subscription cannot make the service probe its own network.
+    allow_private_targets: bool = False
+    timeout_seconds: float = Field(15.0, gt=0, le=60)
+    # Waits before each retry of an event, in seconds; after the last, that wait repeats.
+    retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+    # Each wait is drawn in [wait * (1 - jitter), wait * (1 + jitter)].
+    retry_jitter: float = Field(0.1, ge=0, lt=1)
+    # A subscription that has failed for this long without one success is disabled.
+    disable_after_hours: float = Field(120.0, gt=0)
+    # Deliveries made at once, across subscriptions; one subscription sends one at a time.
+    concurrency: int = Field(32, ge=1, le=1000)
+    poll_seconds: float = Field(1.0, gt=0)
+    retry_seconds: float = Field(2.0, gt=0)
+    # Attempts older than this are removed from the delivery history.
+    history_days: float = Field(30.0, gt=0)
+    # The key that encrypts webhook secrets and PagerDuty routing keys at rest (a Fernet key:
+    # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+    # Unset: a key file is created on first use at `secrets_key_file`.
+    secrets_key: SecretStr | None = None
+    secrets_key_file: str = "awareness-secrets.key"
+    # Where links in deliveries point: the board as responders reach it.
+    public_url: str = "http://127.0.0.1:8000"
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    smtp: SmtpSettings = SmtpSettings()
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _some_waits(cls, waits: tuple[float, ...]) -> tuple[float, ...]:
+        if not waits or any(wait < 0 for wait in waits):
+            raise ValueError("give at least one wait, none negative")
+        return waits
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -143,6 +190,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     correlator: CorrelatorSettings = CorrelatorSettings()
     feed: FeedSettings = FeedSettings()
+    delivery: DeliverySettings = DeliverySettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
     scoring: ScoringConfig = ScoringConfig()

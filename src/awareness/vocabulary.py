@@ -39,6 +39,9 @@ WarningKind = Literal["sector_level", "campaign", "exposure", "dependency"]
 Pace = Literal["fast", "slow"]
 # What an event of the log is: a level change, a warning, or an acknowledgement of one.
 EventType = Literal["sector_level", "warning", "ack"]
+# Where a subscription delivers, and whether at once or gathered into a periodic digest.
+Channel = Literal["webhook", "pagerduty", "slack", "email"]
+DeliveryMode = Literal["immediate", "digest"]
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 FUNCTIONAL_IMPACTS: tuple[str, ...] = get_args(FunctionalImpact)
@@ -53,6 +56,7 @@ LEVELS: tuple[str, ...] = get_args(LevelName)
 WARNING_KINDS: tuple[str, ...] = get_args(WarningKind)
 PACES: tuple[str, ...] = get_args(Pace)
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+CHANNELS: tuple[str, ...] = get_args(Channel)
 
 # An incident's asset criticality is its most critical affected asset's.
 CRITICALITY_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(CRITICALITIES)}

@@ -25,7 +25,7 @@ from awareness.api.app import create_app
 from awareness.auth import keys
 from awareness.auth.principal import Role
 from awareness.db.engine import Database
-from tests.conftest import make_settings, run_sync
+from tests.conftest import TEST_SECRETS_KEY, make_settings, run_sync
 
 ROLES = ("operator", "supervisor", "responder", "admin")
 CONFIG = SchemathesisConfig.from_dict(
@@ -75,7 +75,9 @@ def service(
     shutil.copy(sqlite_template, path)
     url = f"sqlite+aiosqlite:///{path}"
     admin_id, admin_key = run_sync(lambda: _admin_key(url))
-    app = create_app(make_settings(url))
+    # Subscriptions are created here, and nothing is delivered: tests/delivery does that.
+    delivery = {"enabled": False, "allow_private_targets": True, "secrets_key": TEST_SECRETS_KEY}
+    app = create_app(make_settings(url, delivery=delivery))
     SERVED.app = app
     # schemathesis's own client: its requests, and the app's lifespan, run on the event loop
     # that the generated requests will run on.

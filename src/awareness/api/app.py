@@ -20,7 +20,17 @@ from pydantic.json_schema import JsonSchemaMode
 
 import awareness
 from awareness import warninglists
-from awareness.api import admin, board, docs, errors, feed, health, reports, vocabulary
+from awareness.api import (
+    admin,
+    board,
+    docs,
+    errors,
+    feed,
+    health,
+    reports,
+    subscriptions,
+    vocabulary,
+)
 from awareness.api.components import Components
 from awareness.api.dashboard import Dashboard
 from awareness.api.middleware import BodyLimit, RequestContext
@@ -31,6 +41,9 @@ from awareness.clock import Clock, SystemClock
 from awareness.consumers.runner import Runner
 from awareness.correlator.correlator import Correlator
 from awareness.db.engine import Database, open_database
+from awareness.delivery.dispatcher import Dispatcher
+from awareness.delivery.secrets import Vault
+from awareness.delivery.subscriptions import SubscriptionIn
 from awareness.eventlog.reader import purge_before
 from awareness.feed.broadcaster import Broadcaster
 from awareness.feed.connection import GOING_AWAY, GOODBYE
@@ -75,6 +88,21 @@ def build_components(
     signals.on_events(feed_runner.wake)
     metrics.feed_clients.set_function(lambda: broadcaster.connections)
     metrics.consumer_lag_events.labels(broadcaster.name).set_function(lambda: broadcaster.lag)
+    vault = Vault(settings.delivery)
+    delivery = None
+    if settings.delivery.enabled:
+        dispatcher = Dispatcher(
+            database=database, settings=settings.delivery, clock=clock, vault=vault,
+            metrics=metrics,
+        )  # fmt: skip
+        delivery = Runner(
+            dispatcher,
+            database=database,
+            poll_seconds=settings.delivery.poll_seconds,
+            retry_seconds=settings.delivery.retry_seconds,
+        )
+        dispatcher.on_done = delivery.wake
+        signals.on_events(delivery.wake)
     components = Components(
         settings=settings,
         database=database,
@@ -99,6 +127,8 @@ def build_components(
         broadcaster=broadcaster,
         correlator=correlator,
         feed=feed_runner,
+        vault=vault,
+        delivery=delivery,
     )
     for runner in components.consumers:
         if runner.consumer.exclusive:
@@ -158,6 +188,8 @@ def create_app(
                     await task
             for runner in components.consumers:
                 await runner.stop()
+            if components.dispatcher is not None:
+                await components.dispatcher.close()
             await components.signals.stop()
             await components.database.dispose()
 
@@ -172,7 +204,7 @@ def create_app(
     )
     app.state.components = components
     errors.install(app)
-    for module in (health, reports, board, feed, admin, vocabulary, docs):
+    for module in (health, reports, board, feed, subscriptions, admin, vocabulary, docs):
         app.include_router(module.router)
     app.router.routes.append(feed.feed_route)
     app.router.routes.append(Dashboard(lambda: docs.api_routes(app.routes)))
@@ -200,7 +232,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         documented: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-            *((model, "validation") for model in (*reports.BODY_MODELS, admin.OrgIn, admin.KeyIn)),
+            *(
+                (model, "validation")
+                for model in (
+                    *reports.BODY_MODELS,
+                    admin.OrgIn,
+                    admin.KeyIn,
+                    SubscriptionIn,
+                )
+            ),
             *((frame, "serialization") for frame in (*frames.MODELS, errors.ErrorBody)),
         ]
         for model, mode in documented:

@@ -10,6 +10,8 @@ from awareness.auth.limits import RateLimiter
 from awareness.clock import Clock
 from awareness.consumers.runner import Runner
 from awareness.db.engine import Database
+from awareness.delivery.dispatcher import Dispatcher
+from awareness.delivery.secrets import Vault
 from awareness.feed.broadcaster import Broadcaster
 from awareness.feed.connection import REVOKED, UNAUTHENTICATED
 from awareness.ingest.submit import Ingest
@@ -34,6 +36,10 @@ class Components:
     # The consumers this process runs: the correlator (unless disabled) and the feed.
     correlator: Runner | None
     feed: Runner
+    # Encrypts and reads subscriptions' credentials.
+    vault: Vault
+    # Deliveries to subscriptions (unless disabled): one process per database sends.
+    delivery: Runner | None
 
     def end_sessions(self, key_ids: set[int]) -> int:
         """Revoked keys: refused here at once (out of the cache), their feeds closed (4401).
@@ -44,4 +50,12 @@ class Components:
 
     @property
     def consumers(self) -> tuple[Runner, ...]:
-        return tuple(runner for runner in (self.correlator, self.feed) if runner is not None)
+        runners = (self.correlator, self.feed, self.delivery)
+        return tuple(runner for runner in runners if runner is not None)
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        if self.delivery is None:
+            return None
+        assert isinstance(self.delivery.consumer, Dispatcher)
+        return self.delivery.consumer

@@ -416,3 +416,65 @@ feed_tickets = sa.Table(
     sa.Column("used_at", UTCDateTime),
     sa.Index("ix_feed_tickets_expires_at", "expires_at"),
 )
+
+
+# ---- Deliveries: warnings pushed to where responders are (webhooks, PagerDuty, Slack, mail). ----
+
+# Where a subscription sends, what it wants, and its own cursor in the event log: `position` is
+# the last seq it has handled (delivered, or passed over as not its own). The event after it is
+# retried, with back-off, until it is delivered; nothing later goes first.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    # A URL (webhook, Slack, the PagerDuty Events API) or a mail address.
+    sa.Column("target", sa.String(2048), nullable=False),
+    # The webhook signing secret or the PagerDuty routing key, encrypted (delivery.secrets).
+    sa.Column("credential", sa.Text),
+    # NULL: every sector the owner may see.
+    sa.Column("sectors", JSONValue),
+    # NULL: every kind of warning.
+    sa.Column("kinds", JSONValue),
+    sa.Column("min_level", sa.String(8), nullable=False),
+    sa.Column("tier", sa.Integer, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("digest_minutes", sa.Integer, nullable=False),
+    # The key whose scope it delivers within, and who may manage it besides admins.
+    sa.Column("owner_key_id", sa.BigInteger, sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    # Attempts at the event after `position`, and when the next one is due (NULL: now).
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+    # The first failure since the last success: failing for too long disables it.
+    sa.Column("failing_since", UTCDateTime),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime),
+    sa.Column("disabled_reason", sa.String(500)),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.Index("ix_subscriptions_owner_key_id", "owner_key_id"),
+)
+
+# Every attempt at delivering an event to a subscription: the health page and
+# `GET /v1/subscriptions/{id}/deliveries` read it.
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.BigInteger, sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    # What the receiver sees on every attempt at this event (Standard Webhooks `webhook-id`).
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # delivered, failed or disabled (the answer ended the subscription).
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.String(500)),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Index("ix_delivery_attempts_subscription_id_id", "subscription_id", "id"),
+    sa.Index("ix_delivery_attempts_at", "at"),
+)

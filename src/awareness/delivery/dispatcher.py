@@ -1,0 +1,406 @@
+"""The delivering process: one per database (leader-elected like the correlator), it walks each
+subscription's cursor through the event log. The event after a subscription's position is the
+only one it tries; it is retried with back-off until delivered, so a subscription's events
+arrive in `seq` order, and nothing is lost across restarts because the cursor, the attempt
+count and the next attempt's time are all in the database. Delivery is at least once: every
+attempt at one event carries the same message id. Subscriptions do not wait for each other.
+
+Each attempt's outcome is written with a compare-and-set on the position it started from, so
+an attempt finished by a process that has since lost the leadership cannot move a cursor that
+another has moved."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from awareness.auth.principal import Principal, Role
+from awareness.clock import Clock
+from awareness.consumers.leader import Leadership
+from awareness.consumers.runner import Progress
+from awareness.db.engine import Database
+from awareness.db.tables import api_keys, delivery_attempts, subscriptions, warnings
+from awareness.delivery import channels
+from awareness.delivery.channels import ACTS_ON, Delivery
+from awareness.delivery.schedule import Answer, Verdict, describe, judge
+from awareness.delivery.secrets import SecretsUnreadable, Vault
+from awareness.delivery.targets import TargetRefused, check_reachable
+from awareness.eventlog.reader import Event, head, read_after
+from awareness.eventlog.visibility import may_see
+from awareness.metrics import Metrics
+from awareness.settings import DeliverySettings
+from awareness.views.warnings import redact, warning_view
+from awareness.vocabulary import LEVELS
+
+log = logging.getLogger(__name__)
+RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A subscription as the dispatcher reads it, with its owner's scope."""
+
+    row: sa.RowMapping
+    owner: Principal | None  # None: the owner's key was revoked
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
+    def wants(self, event: Event, warning: dict[str, Any] | None) -> bool:
+        row = self.row
+        if warning is None or self.owner is None:
+            return False
+        if event.type not in ACTS_ON[row["channel"]] or row["tier"] != 1:
+            return False
+        if not may_see(self.owner, kind=event.kind, sectors=event.sectors, targets=event.targets):
+            return False
+        if row["sectors"] is not None and event.sectors.isdisjoint(row["sectors"]):
+            return False
+        if row["kinds"] is not None and event.kind not in row["kinds"]:
+            return False
+        return RANK.get(warning["level"], 0) >= RANK[row["min_level"]]
+
+
+def _warning_id(event: Event) -> int | None:
+    key = "id" if event.type == "warning" else "warning_id"
+    value = event.data.get(key)
+    return int(value) if value is not None and event.type in ("warning", "ack") else None
+
+
+class Dispatcher:
+    name = "delivery"
+    exclusive = True
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: DeliverySettings,
+        clock: Clock,
+        vault: Vault,
+        metrics: Metrics,
+        page: int = 500,
+        draw: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._clock = clock
+        self._vault = vault
+        self._metrics = metrics
+        self._page = page
+        self._draw = draw
+        self._wall = wall
+        self._flying: dict[int, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._http: httpx.AsyncClient | None = None
+        # Called when an attempt ends, so the runner looks again at once (the runner's wake).
+        self.on_done: Callable[[], None] = lambda: None
+
+    # ---- the runner's step ----
+
+    async def step(self, leadership: Leadership) -> Progress:
+        now = self._clock.now()
+        async with leadership.transaction() as conn:
+            subscribers = await self._subscribers(conn)
+            newest = await head(conn)
+            self._measure(subscribers, newest)
+            due = [s for s in subscribers if self._due(s, now, newest)]
+            if not due:
+                return Progress(0, more=False)
+            start = min(int(s.row["position"]) for s in due)
+            events = await read_after(conn, after=start, limit=self._page)
+            found = await self._warnings(conn, events)
+            passed: list[tuple[int, int, int]] = []
+            started = 0
+            for subscriber in due:
+                position = int(subscriber.row["position"])
+                mine = [e for e in events if e.seq > position]
+                if subscriber.owner is None:
+                    await self._disable(conn, subscriber, now, "its owner's API key was revoked")
+                    continue
+                event = next(
+                    (e for e in mine if subscriber.wants(e, found.get(_warning_id(e) or 0))),
+                    None,
+                )
+                if event is None:
+                    if mine:
+                        passed.append((subscriber.id, position, mine[-1].seq))
+                    continue
+                warning = found[_warning_id(event) or 0]
+                self._start(subscriber, event, warning, passed_to=event.seq - 1)
+                started += 1
+            for subscription_id, before, after in passed:
+                await conn.execute(
+                    subscriptions.update()
+                    .where(subscriptions.c.id == subscription_id)
+                    .where(subscriptions.c.position == before)
+                    .values(position=after)
+                )
+        full = len(events) == self._page
+        return Progress(started + len(passed), more=full)
+
+    def _due(self, subscriber: Subscriber, now: datetime, newest: int) -> bool:
+        row = subscriber.row
+        if subscriber.id in self._flying:
+            return False
+        if subscriber.owner is None:
+            return True
+        if row["position"] >= newest:
+            return False
+        return row["next_attempt_at"] is None or row["next_attempt_at"] <= now
+
+    async def _subscribers(self, conn: AsyncConnection) -> list[Subscriber]:
+        query = (
+            sa.select(
+                subscriptions,
+                api_keys.c.role.label("owner_role"),
+                api_keys.c.org_id.label("owner_org"),
+                api_keys.c.sectors.label("owner_sectors"),
+                api_keys.c.name.label("owner_name"),
+                api_keys.c.revoked_at.label("owner_revoked_at"),
+            )
+            .select_from(
+                subscriptions.join(api_keys, api_keys.c.id == subscriptions.c.owner_key_id)
+            )
+            .where(subscriptions.c.deleted_at.is_(None), subscriptions.c.disabled_at.is_(None))
+            .order_by(subscriptions.c.id)
+        )
+        found = []
+        for row in (await conn.execute(query)).mappings():
+            owner = None
+            if row["owner_revoked_at"] is None:
+                sectors = row["owner_sectors"]
+                owner = Principal(
+                    key_id=row["owner_key_id"],
+                    role=Role(row["owner_role"]),
+                    org_id=row["owner_org"],
+                    sectors=frozenset(sectors) if sectors is not None else None,
+                    name=row["owner_name"],
+                )
+            found.append(Subscriber(row, owner))
+        return found
+
+    async def _warnings(
+        self, conn: AsyncConnection, events: Sequence[Event]
+    ) -> dict[int, dict[str, Any]]:
+        """The current rows of the warnings these events concern, unredacted."""
+        ids = sorted({i for i in map(_warning_id, events) if i is not None})
+        if not ids:
+            return {}
+        rows = await conn.execute(sa.select(warnings).where(warnings.c.id.in_(ids)))
+        return {row["id"]: dict(row) for row in rows.mappings()}
+
+    def _measure(self, subscribers: Sequence[Subscriber], newest: int) -> None:
+        backlog: dict[str, int] = dict.fromkeys(ACTS_ON, 0)
+        for subscriber in subscribers:
+            channel = subscriber.row["channel"]
+            backlog[channel] += max(0, newest - int(subscriber.row["position"]))
+        for channel, count in backlog.items():
+            self._metrics.delivery_backlog.labels(channel).set(count)
+
+    async def _disable(
+        self, conn: AsyncConnection, subscriber: Subscriber, now: datetime, reason: str
+    ) -> None:
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == subscriber.id)
+            .values(disabled_at=now, disabled_reason=reason)
+        )
+        log.warning(
+            "subscription disabled",
+            extra={"subscription": subscriber.id, "reason": reason},
+        )
+
+    # ---- one attempt ----
+
+    def _start(
+        self, subscriber: Subscriber, event: Event, warning: dict[str, Any], *, passed_to: int
+    ) -> None:
+        assert subscriber.owner is not None
+        shown = redact(subscriber.owner, warning_view(warning)).model_dump(mode="json")
+        delivery = Delivery(event.seq, event.type, shown)
+        task = asyncio.create_task(
+            self._attempt(subscriber, delivery, event.created_at, passed_to),
+            name=f"delivery {subscriber.id}",
+        )
+        self._flying[subscriber.id] = task
+        task.add_done_callback(partial(self._landed, subscriber.id))
+
+    def _landed(self, subscription_id: int, _task: asyncio.Task[None]) -> None:
+        self._flying.pop(subscription_id, None)
+        self.on_done()
+
+    async def _attempt(
+        self, subscriber: Subscriber, delivery: Delivery, raised_at: datetime, passed_to: int
+    ) -> None:
+        row = subscriber.row
+        channel = row["channel"]
+        try:
+            async with self._slots:
+                started = time.perf_counter()
+                answer = await self._send(row, delivery)
+                latency = (time.perf_counter() - started) * 1000
+            now = self._clock.now()
+            attempt = int(row["attempts"]) + 1
+            verdict = judge(
+                answer,
+                attempt=attempt,
+                failing_since=row["failing_since"],
+                now=now,
+                schedule=self._settings.retry_schedule,
+                jitter=self._settings.retry_jitter,
+                draw=self._draw(),
+                disable_after=timedelta(hours=self._settings.disable_after_hours),
+            )
+            await self._record(subscriber, delivery, answer, verdict, attempt, latency, passed_to)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The attempt is not recorded: the cursor did not move, so it is tried again.
+            log.exception("delivery attempt failed", extra={"subscription": subscriber.id})
+            return
+        self._metrics.deliveries.labels(channel, verdict.outcome).inc()
+        if verdict.outcome == "delivered":
+            age = (now - raised_at).total_seconds()
+            self._metrics.delivery_seconds.labels(channel).observe(max(0.0, age))
+        else:
+            log.info(
+                "delivery failed",
+                extra={
+                    "subscription": subscriber.id, "channel": channel, "seq": delivery.seq,
+                    "attempt": attempt, "error": describe(answer), "outcome": verdict.outcome,
+                },
+            )  # fmt: skip
+
+    async def _send(self, row: sa.RowMapping, delivery: Delivery) -> Answer:
+        settings = self._settings
+        channel, target = row["channel"], row["target"]
+        try:
+            credential = self._vault.open(row["credential"]) if row["credential"] else None
+        except SecretsUnreadable as exc:
+            return Answer(None, str(exc))
+        if channel == "email":
+            message = channels.mail_message(
+                delivery, sender=settings.smtp.sender, to=target, public_url=settings.public_url
+            )
+            return await channels.send_mail(settings.smtp, message, within=settings.timeout_seconds)
+        try:
+            await check_reachable(target, allow_private=settings.allow_private_targets)
+        except TargetRefused as exc:
+            return Answer(None, f"target refused: {exc}")
+        if channel == "webhook":
+            assert credential is not None
+            body = channels.webhook_body(delivery)
+            headers = channels.webhook_headers(
+                credential, delivery.message_id, int(self._wall()), body
+            )
+        elif channel == "pagerduty":
+            assert credential is not None
+            payload = channels.pagerduty_body(credential, delivery, public_url=settings.public_url)
+            body, headers = _json(payload), {"content-type": "application/json"}
+        else:
+            payload = channels.slack_body(delivery, public_url=settings.public_url)
+            body, headers = _json(payload), {"content-type": "application/json"}
+        return await channels.post(self._client(), target, body, headers)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self._settings.timeout_seconds, follow_redirects=False, trust_env=False
+            )
+        return self._http
+
+    async def _record(
+        self,
+        subscriber: Subscriber,
+        delivery: Delivery,
+        answer: Answer,
+        verdict: Verdict,
+        attempt: int,
+        latency: float,
+        passed_to: int,
+    ) -> None:
+        now = self._clock.now()
+        row = subscriber.row
+        changes: dict[str, Any]
+        if verdict.outcome == "delivered":
+            changes = {
+                "position": delivery.seq, "attempts": 0, "next_attempt_at": None,
+                "failing_since": None, "last_success_at": now,
+            }  # fmt: skip
+        else:
+            changes = {
+                "position": passed_to,
+                "attempts": attempt,
+                "next_attempt_at": verdict.next_attempt_at,
+                "failing_since": verdict.failing_since,
+            }
+            if verdict.outcome == "disabled":
+                changes |= {"disabled_at": now, "disabled_reason": verdict.disabled_reason}
+        async with self._database.write() as conn:
+            moved = await conn.execute(
+                subscriptions.update()
+                .where(
+                    subscriptions.c.id == subscriber.id,
+                    subscriptions.c.position == row["position"],
+                    subscriptions.c.attempts == row["attempts"],
+                )
+                .values(changes)
+            )
+            if moved.rowcount == 0:
+                # Someone else moved this cursor (another leader, a removal): theirs stands.
+                return
+            await conn.execute(
+                delivery_attempts.insert().values(
+                    subscription_id=subscriber.id,
+                    seq=delivery.seq,
+                    message_id=delivery.message_id,
+                    attempt=attempt,
+                    at=now,
+                    outcome=verdict.outcome,
+                    status_code=answer.status,
+                    error=describe(answer)[:500] if not answer.delivered else None,
+                    latency_ms=round(latency, 2),
+                    next_attempt_at=verdict.next_attempt_at,
+                )
+            )
+        if verdict.outcome == "disabled":
+            log.warning(
+                "subscription disabled",
+                extra={"subscription": subscriber.id, "reason": verdict.disabled_reason},
+            )
+
+    # ---- shutting down ----
+
+    async def close(self) -> None:
+        """Let attempts in flight finish (they are bounded by the time-out), then close."""
+        flying = list(self._flying.values())
+        if flying:
+            _, pending = await asyncio.wait(flying, timeout=self._settings.timeout_seconds + 5)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
