@@ -43,7 +43,7 @@ from awareness.correlator.correlator import Correlator
 from awareness.db.engine import Database, open_database
 from awareness.delivery.dispatcher import Dispatcher
 from awareness.delivery.secrets import Vault
-from awareness.delivery.subscriptions import SubscriptionIn
+from awareness.delivery.subscriptions import SubscriptionIn, purge_attempts
 from awareness.eventlog.reader import purge_before
 from awareness.feed.broadcaster import Broadcaster
 from awareness.feed.connection import GOING_AWAY, GOODBYE
@@ -260,10 +260,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def _purge_events(components: Components) -> Callable[[], Awaitable[None]]:
     async def purge() -> None:
         retention = timedelta(days=components.settings.feed.retention_days)
+        history = timedelta(days=components.settings.delivery.history_days)
+        now = components.clock.now()
         async with components.database.write() as conn:
-            removed = await purge_before(conn, before=components.clock.now() - retention)
+            removed = await purge_before(conn, before=now - retention)
+            attempts = await purge_attempts(conn, before=now - history)
         if removed:
             log.info("old events removed from the log", extra={"count": removed})
+        if attempts:
+            log.info("old delivery attempts removed", extra={"count": attempts})
 
     return purge
 

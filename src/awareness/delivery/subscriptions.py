@@ -313,3 +313,9 @@ async def attempts(
     if before_id is not None:
         query = query.where(delivery_attempts.c.id < before_id)
     return [AttemptView.model_validate(dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+async def purge_attempts(conn: AsyncConnection, *, before: datetime) -> int:
+    """Forget attempts older than the history kept; a subscription's own state stays."""
+    result = await conn.execute(delivery_attempts.delete().where(delivery_attempts.c.at < before))
+    return result.rowcount or 0
