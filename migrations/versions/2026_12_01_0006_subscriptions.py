@@ -1,5 +1,8 @@
-"""Subscriptions: warnings delivered to webhooks, PagerDuty, Slack and mail, each subscription
-with its own cursor in the event log, and every delivery attempt kept for its health page.
+"""The response: subscriptions deliver warnings to webhooks, PagerDuty, Slack and mail, each with
+its own cursor in the event log and every attempt kept for its health page; warnings carry a
+state (new, acknowledged, responding, resolved), an assignee and an escalation tier, and every
+action on one is kept for its timeline. Warnings already acknowledged become `acknowledged`,
+with that acknowledgement as the first entry of their timeline.
 
 Revision ID: 0006_subscriptions
 Revises: 0005_signal_not_noise
@@ -31,6 +34,41 @@ def _id() -> sa.types.TypeEngine[int]:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "warnings",
+        sa.Column("state", sa.String(16), nullable=False, server_default=sa.text("'new'")),
+    )
+    op.add_column("warnings", sa.Column("assignee", sa.String(200)))
+    op.add_column("warnings", sa.Column("resolved_at", UTC_TIME))
+    op.add_column(
+        "warnings",
+        sa.Column("escalated_tier", sa.Integer, nullable=False, server_default=sa.text("1")),
+    )
+    op.create_table(
+        "warning_actions",
+        sa.Column("id", _id(), primary_key=True, autoincrement=True),
+        sa.Column(
+            "warning_id",
+            sa.BigInteger,
+            sa.ForeignKey("warnings.id", name="fk_warning_actions_warning_id_warnings"),
+            nullable=False,
+        ),
+        sa.Column("seq", sa.BigInteger),
+        sa.Column("at", UTC_TIME, nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("assignee", sa.String(200)),
+        sa.Column("note", sa.Text),
+        sa.Column("tier", sa.Integer),
+    )
+    op.create_index("ix_warning_actions_warning_id_id", "warning_actions", ["warning_id", "id"])
+    op.execute("UPDATE warnings SET state = 'acknowledged' WHERE acknowledged_at IS NOT NULL")
+    op.execute(
+        "INSERT INTO warning_actions (warning_id, seq, at, actor, action) "
+        "SELECT w.id, (SELECT min(e.seq) FROM events e WHERE e.warning_id = w.id "
+        "AND e.type = 'ack'), w.acknowledged_at, w.acknowledged_by, 'acknowledged' "
+        "FROM warnings w WHERE w.acknowledged_at IS NOT NULL ORDER BY w.id"
+    )
     op.create_table(
         "subscriptions",
         sa.Column("id", _id(), primary_key=True, autoincrement=True),
@@ -93,3 +131,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("delivery_attempts")
     op.drop_table("subscriptions")
+    op.drop_table("warning_actions")
+    for column in ("escalated_tier", "resolved_at", "assignee", "state"):
+        op.drop_column("warnings", column)

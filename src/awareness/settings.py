@@ -9,7 +9,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -154,6 +162,26 @@ class DeliverySettings(_Section):
     public_url: str = "http://127.0.0.1:8000"
     pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
     smtp: SmtpSettings = SmtpSettings()
+    # Escalation: a warning at or above this level that nobody acknowledges within its level's
+    # time goes to the next tier's subscriptions, and again after as long, up to the last tier.
+    escalation_level: Literal["blue", "yellow", "orange", "red"] = "orange"
+    escalate_after_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"orange": 15.0, "red": 5.0}
+    )
+    # Warnings older than this are not escalated any more (a restart after a long outage does
+    # not page every tier for last week's warnings).
+    escalation_window_hours: float = Field(24.0, gt=0)
+
+    @model_validator(mode="after")
+    def _every_escalated_level_has_a_time(self) -> DeliverySettings:
+        levels = ("blue", "yellow", "orange", "red")
+        wanted = levels[levels.index(self.escalation_level) :]
+        missing = [level for level in wanted if level not in self.escalate_after_minutes]
+        if missing:
+            raise ValueError(f"escalate_after_minutes needs a time for {missing}")
+        if any(minutes <= 0 for minutes in self.escalate_after_minutes.values()):
+            raise ValueError("escalate_after_minutes must be positive")
+        return self
 
     @field_validator("retry_schedule")
     @classmethod

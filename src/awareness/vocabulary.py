@@ -37,8 +37,12 @@ LevelName = Literal["none", "blue", "yellow", "orange", "red"]
 WarningKind = Literal["sector_level", "campaign", "exposure", "dependency"]
 # A campaign's pace: seen within the fast window, or only within the slow one.
 Pace = Literal["fast", "slow"]
-# What an event of the log is: a level change, a warning, or an acknowledgement of one.
-EventType = Literal["sector_level", "warning", "ack"]
+# What an event of the log is: a level change, a warning, an acknowledgement of one, or another
+# step of its response (assigned, resolved, a note, an escalation).
+EventType = Literal["sector_level", "warning", "ack", "response"]
+# Where the response to a warning stands, and what can be done about one.
+WarningState = Literal["new", "acknowledged", "responding", "resolved"]
+ResponseAction = Literal["acknowledged", "assigned", "resolved", "note", "escalated"]
 # Where a subscription delivers, and whether at once or gathered into a periodic digest.
 Channel = Literal["webhook", "pagerduty", "slack", "email"]
 DeliveryMode = Literal["immediate", "digest"]

@@ -24,6 +24,9 @@ Objects named in paths (`test_matrix.World.objects`):
     {exposure}   the exposure warning of org-w's incident: about water, addressed to org-b in
                  energy, so it concerns both sectors
     {fresh_key}  a key created for this request    {revoked_key} the revoked key's id
+    {sub_e}      the energy responder's subscription (energy)
+    {sub_all}    the admin's subscription (every sector)
+    {fresh_sub}  a subscription of the energy responder created for this request
 
 `#plc-b`: the incident names org-b's asset `plc-b`; `#org-b`: the asset names org-b in a field.
 `WS` rows are the feed: 101 when the socket is accepted and sends its `connected` frame, else
@@ -62,6 +65,29 @@ MATRIX: dict[str, str] = {
     "POST /v1/warnings/{warning_w}/ack":  "401 401 401 403 403 403 404 200 404 200 200",
     "POST /v1/warnings/{exposure}/ack":   "401 401 401 403 403 403 200 200 200 200 200",
     "POST /v1/warnings/{missing}/ack":    "401 401 401 403 403 403 404 404 404 404 404",
+    # The response: the same callers as acknowledging. Assigning again reassigns; resolving
+    # again changes nothing, like acknowledging (the resolve rows come after the assign rows).
+    "POST /v1/warnings/{warning_e}/assign": "401 401 401 403 403 403 200 200 200 200 200",
+    "POST /v1/warnings/{warning_w}/assign": "401 401 401 403 403 403 404 200 404 200 200",
+    "POST /v1/warnings/{missing}/assign": "401 401 401 403 403 403 404 404 404 404 404",
+    "POST /v1/warnings/{warning_e}/notes": "401 401 401 403 403 403 201 201 201 201 201",
+    "POST /v1/warnings/{warning_w}/notes": "401 401 401 403 403 403 404 201 404 201 201",
+    "GET /v1/warnings/{warning_e}/timeline": "401 401 401 403 403 403 200 200 200 200 200",
+    "GET /v1/warnings/{warning_w}/timeline": "401 401 401 403 403 403 404 200 404 200 200",
+    "GET /v1/warnings/{missing}/timeline": "401 401 401 403 403 403 404 404 404 404 404",
+    "POST /v1/warnings/{warning_e}/resolve": "401 401 401 403 403 403 200 200 200 200 200",
+    "POST /v1/warnings/{warning_w}/resolve": "401 401 401 403 403 403 404 200 404 200 200",
+    # Subscriptions: supervisors, responders and admins; a supervisor manages those within
+    # its sectors, a responder its own, an admin all; the others' are 404.
+    "POST /v1/subscriptions":             "401 401 401 403 403 403 201 201 201 201 201",
+    "GET /v1/subscriptions":              "401 401 401 403 403 403 200 200 200 200 200",
+    "GET /v1/subscriptions/{sub_e}":      "401 401 401 403 403 403 200 200 200 404 200",
+    "GET /v1/subscriptions/{sub_all}":    "401 401 401 403 403 403 404 200 404 404 200",
+    "GET /v1/subscriptions/{sub_e}/deliveries": "401 401 401 403 403 403 200 200 200 404 200",
+    "GET /v1/subscriptions/{sub_all}/deliveries": "401 401 401 403 403 403 404 200 404 404 200",
+    "POST /v1/subscriptions/{sub_e}/enable": "401 401 401 403 403 403 200 200 200 404 200",
+    "DELETE /v1/subscriptions/{fresh_sub}": "401 401 401 403 403 403 204 204 204 404 204",
+    "DELETE /v1/subscriptions/{missing}": "401 401 401 403 403 403 404 404 404 404 404",
     "GET /v1/campaigns":                  "401 401 401 403 403 403 200 200 200 200 200",
     "GET /v1/campaigns?sector=water":     "401 401 401 403 403 403 200 200 200 200 200",
     # Raw reports: operators their own organization's, supervisors their sectors'; another

@@ -41,6 +41,8 @@ from tests.security.matrix import MATRIX, PRINCIPALS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 MISSING = 987_654_321
+# Nothing listens on port 9 of loopback: deliveries fail at once and wait for their retry.
+SUBSCRIPTION = {"name": "matrix", "channel": "webhook", "target": "http://127.0.0.1:9/hook"}
 FAKE_TICKET = "not-a-ticket"
 
 
@@ -55,6 +57,14 @@ class World:
     objects: dict[str, int]
     revoked_ticket: str
     database: str
+
+    async def fresh_subscription(self) -> int:
+        """A subscription of the energy responder, for a removal."""
+        created = await self.http.post(
+            "/v1/subscriptions", json=SUBSCRIPTION, headers=self.headers["resp_e"]
+        )
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
 
     async def fresh_key(self) -> int:
         body = {"role": "responder", "sectors": ["energy"]}
@@ -80,8 +90,18 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "/v1/assets/batch": {"assets": [asset]},
         "/v1/orgs": {"id": f"matrix-org-{n}", "name": f"Matrix {n}", "sector": "energy"},
         "/v1/keys": {"role": "supervisor", "sectors": ["water"], "name": f"matrix {n}"},
+        "/v1/subscriptions": SUBSCRIPTION,
     }
-    return bodies.get(path) if method == "POST" else None
+    if method != "POST":
+        return None
+    for suffix, body in (
+        ("/assign", {"assignee": f"matrix {n}", "note": "on it"}),
+        ("/resolve", {"note": "contained"}),
+        ("/notes", {"text": f"note {n}"}),
+    ):
+        if path.endswith(suffix):
+            return body
+    return bodies.get(path)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
@@ -138,6 +158,8 @@ async def _build(app: FastAPI, http: httpx.AsyncClient, base: str, database: str
         ),
         "missing": MISSING,
         "revoked_key": int(created.json()["id"]),
+        "sub_e": await post("resp_e", "/v1/subscriptions", SUBSCRIPTION),
+        "sub_all": await post("admin", "/v1/subscriptions", SUBSCRIPTION),
     }
     await settle(app)
     listed = await http.get("/v1/warnings?limit=1000", headers=headers["sup_all"])
@@ -176,6 +198,8 @@ async def outcome(world: World, route: str, who: str) -> int:
     objects = dict(world.objects)
     if "{fresh_key}" in target:
         objects["fresh_key"] = await world.fresh_key()
+    if "{fresh_sub}" in target:
+        objects["fresh_sub"] = await world.fresh_subscription()
     target, _, variant = target.partition("#")
     url = target.format(**objects)
     body = body_for(method, url.partition("?")[0] + (f"#{variant}" if variant else ""))
@@ -202,7 +226,12 @@ async def test_the_table_covers_every_route(world: World) -> None:
     """A route added to the API without a row here fails, so the matrix keeps up."""
     rows = [route.partition(" ") for route in MATRIX]
     concrete = [
-        (method, target.partition("?")[0].partition("#")[0].format(**world.objects, fresh_key=0))
+        (
+            method,
+            target.partition("?")[0]
+            .partition("#")[0]
+            .format(**world.objects, fresh_key=0, fresh_sub=0),
+        )
         for method, _, target in rows
     ]
     served = [

@@ -28,6 +28,7 @@ from awareness.api import (
     feed,
     health,
     reports,
+    response,
     subscriptions,
     vocabulary,
 )
@@ -102,6 +103,7 @@ def build_components(
             retry_seconds=settings.delivery.retry_seconds,
         )
         dispatcher.on_done = delivery.wake
+        dispatcher.on_appended = signals.events_committed
         signals.on_events(delivery.wake)
     components = Components(
         settings=settings,
@@ -204,7 +206,7 @@ def create_app(
     )
     app.state.components = components
     errors.install(app)
-    for module in (health, reports, board, feed, subscriptions, admin, vocabulary, docs):
+    for module in (health, reports, board, response, feed, subscriptions, admin, vocabulary, docs):
         app.include_router(module.router)
     app.router.routes.append(feed.feed_route)
     app.router.routes.append(Dashboard(lambda: docs.api_routes(app.routes)))
@@ -239,6 +241,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     admin.OrgIn,
                     admin.KeyIn,
                     SubscriptionIn,
+                    *response.BODY_MODELS,
                 )
             ),
             *((frame, "serialization") for frame in (*frames.MODELS, errors.ErrorBody)),

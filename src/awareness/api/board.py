@@ -8,17 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from awareness import acks
 from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep
-from awareness.api.pagination import MAX_ID, Cursor, Limit, RowId, decode_cursor, page
+from awareness.api.pagination import MAX_ID, Cursor, Limit, decode_cursor, page
 from awareness.auth.principal import Role
 from awareness.errors import FieldError, NotFound, ValidationFailed
 from awareness.settings import Settings
 from awareness.views.base import Page
 from awareness.views.campaigns import CampaignView, list_campaigns
 from awareness.views.sectors import SectorDetail, SectorView, sector_detail, sector_overview
-from awareness.views.warnings import WarningView, list_warnings, redact
-from awareness.vocabulary import WarningKind
+from awareness.views.warnings import WarningView, list_warnings
+from awareness.vocabulary import WarningKind, WarningState
 
 router = APIRouter(prefix="/v1", tags=["board"])
 
@@ -92,6 +91,11 @@ async def get_warnings(
     sector: Annotated[list[str] | None, Query(description="repeatable")] = None,
     kind: Annotated[list[WarningKind] | None, Query(description="repeatable")] = None,
     acknowledged: bool | None = None,
+    state: Annotated[
+        list[WarningState] | None,
+        Query(description="repeatable: new, acknowledged, responding, resolved"),
+    ] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
     order: Annotated[
         Literal["asc", "desc"], Query(description="asc: seq order (default); desc: newest first")
     ] = "asc",
@@ -114,27 +118,11 @@ async def get_warnings(
             sectors=sectors,
             kinds=kind or [],
             acknowledged=acknowledged,
+            states=state or [],
+            assignee=assignee,
             limit=limit + 1,
         )
     return page(rows, limit=limit, position=lambda warning: warning.seq)
-
-
-@router.post("/warnings/{warning_id}/ack", response_model=WarningView)
-async def ack_warning(
-    warning_id: RowId, principal: Responder, components: ComponentsDep
-) -> WarningView:
-    """Acknowledge a warning: records who and when, once; acknowledging again changes nothing."""
-    warning = await acks.acknowledge(
-        components.database,
-        principal=principal,
-        warning_id=warning_id,
-        now=components.clock.now(),
-        signals=components.signals,
-        metrics=components.metrics,
-    )
-    if warning is None:
-        raise NotFound(f"no warning {warning_id} in your scope")
-    return redact(principal, warning)
 
 
 @router.get("/campaigns", response_model=Page[CampaignView])

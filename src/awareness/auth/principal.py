@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,6 +35,18 @@ class Principal:
         """How acknowledgements name the person: the key's label, its role and id."""
         label = f"{self.name} " if self.name else ""
         return f"{label}({self.role.value}, key {self.key_id})"
+
+    def manages(self, owner_key_id: int, sectors: Iterable[str] | None) -> bool:
+        """Whether this key manages a subscription owned by `owner_key_id` covering `sectors`
+        (None: every sector): admins all, a responder its own, a supervisor its own and those
+        lying within its sectors."""
+        if self.role is Role.admin or owner_key_id == self.key_id:
+            return True
+        if self.role is not Role.supervisor:
+            return False
+        if self.sectors is None:
+            return True
+        return sectors is not None and set(sectors) <= self.sectors
 
     def report_scope(self, table: sa.Table) -> sa.ColumnElement[bool]:
         """The rows of a report table (incidents, assets) this caller may read."""

@@ -353,6 +353,12 @@ warnings = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("acknowledged_at", UTCDateTime),
     sa.Column("acknowledged_by", sa.String(200)),
+    # The response: new, acknowledged, responding (assigned) or resolved.
+    sa.Column("state", sa.String(16), nullable=False, server_default=sa.text("'new'")),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("resolved_at", UTCDateTime),
+    # The last escalation tier told (1: only the first tier's subscriptions).
+    sa.Column("escalated_tier", sa.Integer, nullable=False, server_default=sa.text("1")),
     sa.Index("ix_warnings_seq", "seq"),
     sa.Index("ix_warnings_campaign_id", "campaign_id"),
 )
@@ -415,6 +421,24 @@ feed_tickets = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
     sa.Index("ix_feed_tickets_expires_at", "expires_at"),
+)
+
+
+# What was done about a warning, in order: acknowledged, assigned, resolved, noted, escalated.
+warning_actions = sa.Table(
+    "warning_actions",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("warning_id", sa.BigInteger, sa.ForeignKey("warnings.id"), nullable=False),
+    # The event that told the feed.
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("tier", sa.Integer),
+    sa.Index("ix_warning_actions_warning_id_id", "warning_id", "id"),
 )
 
 

@@ -31,7 +31,7 @@ ACTS_ON: dict[str, frozenset[str]] = {
     "webhook": frozenset({"warning"}),
     "slack": frozenset({"warning"}),
     "email": frozenset({"warning"}),
-    "pagerduty": frozenset({"warning", "ack"}),
+    "pagerduty": frozenset({"warning", "ack", "resolve"}),
 }
 USER_AGENT = "awareness-delivery/1"
 
@@ -86,8 +86,9 @@ def webhook_headers(secret: str, message_id: str, timestamp: int, body: bytes) -
 def pagerduty_body(routing_key: str, delivery: Delivery, *, public_url: str) -> dict[str, Any]:
     warning = delivery.warning
     dedup = str(warning["id"])
-    if delivery.type == "ack":
-        return {"routing_key": routing_key, "event_action": "acknowledge", "dedup_key": dedup}
+    if delivery.type in ("ack", "resolve"):
+        action = "acknowledge" if delivery.type == "ack" else "resolve"
+        return {"routing_key": routing_key, "event_action": action, "dedup_key": dedup}
     link = board_link(public_url, warning["id"])
     return {
         "routing_key": routing_key,
@@ -118,7 +119,10 @@ def pagerduty_body(routing_key: str, delivery: Delivery, *, public_url: str) -> 
 
 
 def _headline(warning: dict[str, Any]) -> str:
-    return f"{warning['level'].upper()} · {warning['kind'].replace('_', ' ')} · {warning['title']}"
+    tier = warning.get("escalated_tier", 1)
+    escalated = f"ESCALATED to tier {tier}, unacknowledged · " if tier > 1 else ""
+    kind = warning["kind"].replace("_", " ")
+    return f"{escalated}{warning['level'].upper()} · {kind} · {warning['title']}"
 
 
 def slack_body(delivery: Delivery, *, public_url: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from awareness.consumers.leader import Leadership
 from awareness.consumers.runner import Progress
 from awareness.db.engine import Database
 from awareness.db.tables import api_keys, delivery_attempts, subscriptions, warnings
-from awareness.delivery import channels
+from awareness.delivery import channels, escalation
 from awareness.delivery.channels import ACTS_ON, Delivery
 from awareness.delivery.schedule import Answer, Verdict, describe, judge
 from awareness.delivery.secrets import SecretsUnreadable, Vault
@@ -60,25 +60,46 @@ class Subscriber:
     def id(self) -> int:
         return int(self.row["id"])
 
-    def wants(self, event: Event, warning: dict[str, Any] | None) -> bool:
+    def wants(self, event: Event, warning: dict[str, Any] | None) -> str | None:
+        """What this subscription is to be sent for the event (`Delivery.type`), if anything:
+        a raised warning reaches the first tier, an escalation the tier it names, and the
+        warning's acknowledgement and resolution the PagerDuty subscriptions it reached."""
         row = self.row
         if warning is None or self.owner is None:
-            return False
-        if event.type not in ACTS_ON[row["channel"]] or row["tier"] != 1:
-            return False
+            return None
+        kind = _delivery_type(event)
+        if kind is None or kind not in ACTS_ON[row["channel"]]:
+            return None
+        tier = row["tier"]
+        if event.type == "warning" and tier != 1:
+            return None
+        if event.type == "response" and kind == "warning" and event.data.get("tier") != tier:
+            return None
+        if kind in ("ack", "resolve") and tier > warning["escalated_tier"]:
+            return None
         if not may_see(self.owner, kind=event.kind, sectors=event.sectors, targets=event.targets):
-            return False
+            return None
         if row["sectors"] is not None and event.sectors.isdisjoint(row["sectors"]):
-            return False
+            return None
         if row["kinds"] is not None and event.kind not in row["kinds"]:
-            return False
-        return RANK.get(warning["level"], 0) >= RANK[row["min_level"]]
+            return None
+        return kind if RANK.get(warning["level"], 0) >= RANK[row["min_level"]] else None
+
+
+def _delivery_type(event: Event) -> str | None:
+    """warning (raised, or escalated to a tier), ack or resolve; None for the rest."""
+    if event.type in ("warning", "ack"):
+        return event.type
+    if event.type == "response":
+        action = event.data.get("action")
+        return {"escalated": "warning", "resolved": "resolve"}.get(str(action))
+    return None
 
 
 def _warning_id(event: Event) -> int | None:
     key = "id" if event.type == "warning" else "warning_id"
     value = event.data.get(key)
-    return int(value) if value is not None and event.type in ("warning", "ack") else None
+    return int(value) if value is not None and event.type != "sector_level" else None
 
 
 class Dispatcher:
@@ -106,22 +127,31 @@ class Dispatcher:
         self._draw = draw
         self._wall = wall
         self._flying: dict[int, asyncio.Task[None]] = {}
+        self._landed_ids: set[int] = set()
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._http: httpx.AsyncClient | None = None
         # Called when an attempt ends, so the runner looks again at once (the runner's wake).
         self.on_done: Callable[[], None] = lambda: None
+        # Called with the seq of each escalation appended (the signals' events_committed).
+        self.on_appended: Callable[[int], None] = lambda _seq: None
 
     # ---- the runner's step ----
 
     async def step(self, leadership: Leadership) -> Progress:
         now = self._clock.now()
+        escalated = await self._escalate(leadership, now)
+        # An attempt that lands while this step reads may leave the read behind its record:
+        # its subscription waits for the next step, which its landing wakes.
+        self._landed_ids.clear()
+        busy = set(self._flying)
         async with leadership.transaction() as conn:
             subscribers = await self._subscribers(conn)
             newest = await head(conn)
             self._measure(subscribers, newest)
-            due = [s for s in subscribers if self._due(s, now, newest)]
+            busy |= self._landed_ids | set(self._flying)
+            due = [s for s in subscribers if s.id not in busy and self._due(s, now, newest)]
             if not due:
-                return Progress(0, more=False)
+                return Progress(escalated, more=False)
             start = min(int(s.row["position"]) for s in due)
             events = await read_after(conn, after=start, limit=self._page)
             found = await self._warnings(conn, events)
@@ -133,16 +163,14 @@ class Dispatcher:
                 if subscriber.owner is None:
                     await self._disable(conn, subscriber, now, "its owner's API key was revoked")
                     continue
-                event = next(
-                    (e for e in mine if subscriber.wants(e, found.get(_warning_id(e) or 0))),
-                    None,
-                )
-                if event is None:
+                wanted = ((e, subscriber.wants(e, found.get(_warning_id(e) or 0))) for e in mine)
+                event, kind = next(((e, k) for e, k in wanted if k is not None), (None, None))
+                if event is None or kind is None:
                     if mine:
                         passed.append((subscriber.id, position, mine[-1].seq))
                     continue
                 warning = found[_warning_id(event) or 0]
-                self._start(subscriber, event, warning, passed_to=event.seq - 1)
+                self._start(subscriber, event, kind, warning, passed_to=event.seq - 1)
                 started += 1
             for subscription_id, before, after in passed:
                 await conn.execute(
@@ -152,12 +180,38 @@ class Dispatcher:
                     .values(position=after)
                 )
         full = len(events) == self._page
-        return Progress(started + len(passed), more=full)
+        return Progress(escalated + started + len(passed), more=full)
+
+    async def _escalate(self, leadership: Leadership, now: datetime) -> int:
+        """Moves every warning due for its next tier there, each in its own transaction."""
+        async with leadership.transaction() as conn:
+            last_tier = (
+                await conn.execute(
+                    sa.select(sa.func.max(subscriptions.c.tier)).where(
+                        subscriptions.c.deleted_at.is_(None), subscriptions.c.disabled_at.is_(None)
+                    )
+                )
+            ).scalar() or 1
+            if last_tier <= 1:
+                return 0
+            due = await escalation.candidates(
+                conn, now=now, last_tier=last_tier, settings=self._settings
+            )
+        done = 0
+        for warning_id in due:
+            async with leadership.transaction() as conn:
+                seq = await escalation.escalate(
+                    conn, warning_id, now=now, last_tier=last_tier, settings=self._settings
+                )
+            if seq is not None:
+                done += 1
+                self._metrics.events_appended.inc()
+                self.on_appended(seq)
+                log.info("warning escalated", extra={"warning": warning_id, "seq": seq})
+        return done
 
     def _due(self, subscriber: Subscriber, now: datetime, newest: int) -> bool:
         row = subscriber.row
-        if subscriber.id in self._flying:
-            return False
         if subscriber.owner is None:
             return True
         if row["position"] >= newest:
@@ -229,11 +283,17 @@ class Dispatcher:
     # ---- one attempt ----
 
     def _start(
-        self, subscriber: Subscriber, event: Event, warning: dict[str, Any], *, passed_to: int
+        self,
+        subscriber: Subscriber,
+        event: Event,
+        kind: str,
+        warning: dict[str, Any],
+        *,
+        passed_to: int,
     ) -> None:
         assert subscriber.owner is not None
         shown = redact(subscriber.owner, warning_view(warning)).model_dump(mode="json")
-        delivery = Delivery(event.seq, event.type, shown)
+        delivery = Delivery(event.seq, kind, shown)
         task = asyncio.create_task(
             self._attempt(subscriber, delivery, event.created_at, passed_to),
             name=f"delivery {subscriber.id}",
@@ -243,6 +303,7 @@ class Dispatcher:
 
     def _landed(self, subscription_id: int, _task: asyncio.Task[None]) -> None:
         self._flying.pop(subscription_id, None)
+        self._landed_ids.add(subscription_id)
         self.on_done()
 
     async def _attempt(

@@ -117,15 +117,7 @@ def view(row: sa.RowMapping | dict[str, Any], *, newest: int) -> SubscriptionVie
 
 
 def manages(principal: Principal, row: sa.RowMapping | dict[str, Any]) -> bool:
-    """Admins manage every subscription; a responder its own; a supervisor its own and those
-    whose sectors all lie within its scope."""
-    if principal.role is Role.admin or row["owner_key_id"] == principal.key_id:
-        return True
-    if principal.role is not Role.supervisor:
-        return False
-    if principal.sectors is None:
-        return True
-    return row["sectors"] is not None and set(row["sectors"]) <= principal.sectors
+    return principal.manages(row["owner_key_id"], row["sectors"])
 
 
 def _scope_errors(

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from awareness.views.sectors import LevelChange
-from awareness.views.warnings import AckView, WarningView
+from awareness.views.warnings import AckView, ActionView, WarningView
 
 
 class ConnectedFrame(BaseModel):
@@ -59,7 +59,18 @@ class AckFrame(BaseModel):
     data: AckView
 
 
-MODELS = (ConnectedFrame, HeartbeatFrame, GapFrame, WarningFrame, SectorLevelFrame, AckFrame)
+class ResponseFrame(BaseModel):
+    """A warning was assigned, resolved, annotated or escalated."""
+
+    type: Literal["response"] = "response"
+    seq: int
+    data: ActionView
+
+
+MODELS = (
+    ConnectedFrame, HeartbeatFrame, GapFrame, WarningFrame, SectorLevelFrame, AckFrame,
+    ResponseFrame,
+)  # fmt: skip
 
 
 def connected(newest: int, first: int | None, keepalive: float) -> str:

@@ -14,7 +14,14 @@ from awareness.auth.principal import Principal
 from awareness.db.tables import warnings
 from awareness.eventlog.visibility import matching, redaction, visible_to
 from awareness.timestamps import UtcTime
-from awareness.vocabulary import IndicatorType, LevelName, Pace, WarningKind
+from awareness.vocabulary import (
+    IndicatorType,
+    LevelName,
+    Pace,
+    ResponseAction,
+    WarningKind,
+    WarningState,
+)
 
 
 class WarningIndicator(BaseModel):
@@ -45,6 +52,28 @@ class WarningView(BaseModel):
     )
     acknowledged_at: UtcTime | None
     acknowledged_by: str | None
+    state: WarningState = Field(
+        "new", description="new, acknowledged, responding (assigned) or resolved"
+    )
+    assignee: str | None = Field(None, description="who responds, once assigned")
+    resolved_at: UtcTime | None = None
+    escalated_tier: int = Field(
+        1, description="the last escalation tier told: 1 until it goes unacknowledged too long"
+    )
+
+
+class ActionView(BaseModel):
+    """The data of a `response` event, and an entry of a warning's timeline: who did what to
+    it and when, and the state it left the warning in."""
+
+    warning_id: int
+    action: ResponseAction
+    at: UtcTime
+    actor: str
+    state: WarningState
+    assignee: str | None = None
+    note: str | None = None
+    tier: int | None = Field(None, description="escalations: the tier now told")
 
 
 class AckView(BaseModel):
@@ -89,6 +118,8 @@ async def list_warnings(
     kinds: Sequence[str],
     acknowledged: bool | None,
     limit: int,
+    states: Sequence[str] = (),
+    assignee: str | None = None,
 ) -> list[WarningView]:
     query = sa.select(warnings).where(
         warnings.c.seq.is_not(None),
@@ -105,6 +136,10 @@ async def list_warnings(
             if acknowledged
             else warnings.c.acknowledged_at.is_(None)
         )
+    if states:
+        query = query.where(warnings.c.state.in_(states))
+    if assignee is not None:
+        query = query.where(warnings.c.assignee == assignee)
     order = warnings.c.seq.desc() if newest_first else warnings.c.seq
     rows = await conn.execute(query.order_by(order).limit(limit))
     return [redact(principal, warning_view(row)) for row in rows.mappings()]
