@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep
 from awareness.api.pagination import MAX_ID, Cursor, Limit, decode_cursor, page
@@ -28,6 +28,8 @@ class Me(BaseModel):
     org_sector: str | None
     sectors: list[str] | None
     name: str | None
+    key_id: int
+    display: str = Field(description="how acknowledgements and timelines name this key")
 
 
 def _known_sectors(settings: Settings, names: list[str], field: str) -> list[str]:
@@ -47,6 +49,8 @@ async def get_me(principal: Anyone) -> Me:
         org_sector=principal.org_sector,
         sectors=sorted(principal.sectors) if principal.sectors is not None else None,
         name=principal.name,
+        key_id=principal.key_id,
+        display=principal.display,
     )
 
 
