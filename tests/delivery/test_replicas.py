@@ -47,7 +47,15 @@ async def test_exactly_one_replica_delivers(
     await settle(app)
     listed = (await client.get("/v1/warnings?limit=1000", headers=world.admin)).json()["items"]
     assert len(listed) >= 3
-    got = await receiver.wait_for(len(listed))
+    try:
+        got = await receiver.wait_for(len(listed))
+    except TimeoutError as late:
+        health = await client.get(f"/v1/subscriptions/{created['id']}", headers=world.admin)
+        attempts = await client.get(
+            f"/v1/subscriptions/{created['id']}/deliveries", headers=world.admin
+        )
+        state = (len(receiver.requests), len(listed), health.json(), attempts.json())
+        raise AssertionError(state) from late
     assert await receiver.quiet(1.5) == len(listed)
     ids = Counter(request.headers["webhook-id"] for request in got)
     assert set(ids.values()) == {1}

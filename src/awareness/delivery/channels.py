@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
+import aiohttp
 import aiosmtplib
-import httpx
 
 from awareness.delivery.schedule import Answer, retry_after
 from awareness.delivery.secrets import SECRET_PREFIX
@@ -201,21 +201,26 @@ def mail_message(delivery: Delivery, *, sender: str, to: str, public_url: str) -
 # ---- Sending ----
 
 
-async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    """One POST; every outcome, answered or not, as an Answer."""
+async def post(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+) -> Answer:
+    """One POST, redirects not followed; every outcome, answered or not, as an Answer."""
     try:
-        response = await client.post(
-            url, content=body, headers={"user-agent": USER_AGENT, **headers}
-        )
-    except httpx.TimeoutException:
+        async with session.post(
+            url, data=body, headers={"user-agent": USER_AGENT, **headers}, allow_redirects=False
+        ) as response:
+            status = response.status
+            if 200 <= status < 300:
+                await response.read()
+                return Answer(status)
+            text = (await response.content.read(200)).decode("utf-8", "replace")
+            # Retry-After dates are real time, whatever the service's clock says.
+            wait = retry_after(response.headers.get("retry-after"), now=datetime.now(UTC))
+            return Answer(status, text or None, wait)
+    except TimeoutError:
         return Answer(None, "no answer before the time-out")
-    except httpx.HTTPError as exc:
-        return Answer(None, f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__)
-    if 200 <= response.status_code < 300:
-        return Answer(response.status_code)
-    # Retry-After dates are real time, whatever the service's clock says.
-    wait = retry_after(response.headers.get("retry-after"), now=datetime.now(UTC))
-    return Answer(response.status_code, response.text[:200] or None, wait)
+    except (aiohttp.ClientError, OSError) as exc:
+        return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
 
 
 async def send_mail(smtp: SmtpSettings, message: EmailMessage, *, within: float) -> Answer:

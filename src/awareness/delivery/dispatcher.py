@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-import httpx
+import aiohttp
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -129,7 +129,8 @@ class Dispatcher:
         self._flying: dict[int, asyncio.Task[None]] = {}
         self._landed_ids: set[int] = set()
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._recorder = Recorder(database)
         # Called when an attempt ends, so the runner looks again at once (the runner's wake).
         self.on_done: Callable[[], None] = lambda: None
         # Called with the seq of each escalation appended (the signals' events_committed).
@@ -157,20 +158,28 @@ class Dispatcher:
             found = await self._warnings(conn, events)
             passed: list[tuple[int, int, int]] = []
             started = 0
+            shown: dict[tuple[int, int], dict[str, Any]] = {}
             for subscriber in due:
                 position = int(subscriber.row["position"])
                 mine = [e for e in events if e.seq > position]
                 if subscriber.owner is None:
                     await self._disable(conn, subscriber, now, "its owner's API key was revoked")
                     continue
-                wanted = ((e, subscriber.wants(e, found.get(_warning_id(e) or 0))) for e in mine)
-                event, kind = next(((e, k) for e, k in wanted if k is not None), (None, None))
-                if event is None or kind is None:
+                items = []
+                for event in mine:
+                    warning_id = _warning_id(event) or 0
+                    kind = subscriber.wants(event, found.get(warning_id))
+                    if kind is not None:
+                        key = (subscriber.owner.key_id, warning_id)
+                        if key not in shown:
+                            view = redact(subscriber.owner, warning_view(found[warning_id]))
+                            shown[key] = view.model_dump(mode="json")
+                        items.append((Delivery(event.seq, kind, shown[key]), event.created_at))
+                if not items:
                     if mine:
                         passed.append((subscriber.id, position, mine[-1].seq))
                     continue
-                warning = found[_warning_id(event) or 0]
-                self._start(subscriber, event, kind, warning, passed_to=event.seq - 1)
+                self._start(subscriber, items)
                 started += 1
             for subscription_id, before, after in passed:
                 await conn.execute(
@@ -280,23 +289,11 @@ class Dispatcher:
             extra={"subscription": subscriber.id, "reason": reason},
         )
 
-    # ---- one attempt ----
+    # ---- deliveries ----
 
-    def _start(
-        self,
-        subscriber: Subscriber,
-        event: Event,
-        kind: str,
-        warning: dict[str, Any],
-        *,
-        passed_to: int,
-    ) -> None:
-        assert subscriber.owner is not None
-        shown = redact(subscriber.owner, warning_view(warning)).model_dump(mode="json")
-        delivery = Delivery(event.seq, kind, shown)
+    def _start(self, subscriber: Subscriber, items: list[tuple[Delivery, datetime]]) -> None:
         task = asyncio.create_task(
-            self._attempt(subscriber, delivery, event.created_at, passed_to),
-            name=f"delivery {subscriber.id}",
+            self._deliver(subscriber, items), name=f"delivery {subscriber.id}"
         )
         self._flying[subscriber.id] = task
         task.add_done_callback(partial(self._landed, subscriber.id))
@@ -306,47 +303,78 @@ class Dispatcher:
         self._landed_ids.add(subscription_id)
         self.on_done()
 
-    async def _attempt(
-        self, subscriber: Subscriber, delivery: Delivery, raised_at: datetime, passed_to: int
+    async def _deliver(
+        self, subscriber: Subscriber, items: list[tuple[Delivery, datetime]]
     ) -> None:
-        row = subscriber.row
-        channel = row["channel"]
+        """The subscription's events in order, each sent once it is its turn; the first that
+        fails waits for its retry, and what comes after it waits behind it. Outcomes are
+        recorded in order, in batches shared with the other subscriptions."""
+        state = dict(subscriber.row)
+        recorded: asyncio.Future[None] | None = None
         try:
-            async with self._slots:
-                started = time.perf_counter()
-                answer = await self._send(row, delivery)
-                latency = (time.perf_counter() - started) * 1000
-            now = self._clock.now()
-            attempt = int(row["attempts"]) + 1
-            verdict = judge(
-                answer,
-                attempt=attempt,
-                failing_since=row["failing_since"],
-                now=now,
-                schedule=self._settings.retry_schedule,
-                jitter=self._settings.retry_jitter,
-                draw=self._draw(),
-                disable_after=timedelta(hours=self._settings.disable_after_hours),
-            )
-            await self._record(subscriber, delivery, answer, verdict, attempt, latency, passed_to)
+            for delivery, raised_at in items:
+                async with self._slots:
+                    started = time.perf_counter()
+                    answer = await self._send(subscriber.row, delivery)
+                    latency = (time.perf_counter() - started) * 1000
+                now = self._clock.now()
+                attempt = int(state["attempts"]) + 1
+                verdict = judge(
+                    answer, attempt=attempt, failing_since=state["failing_since"], now=now,
+                    schedule=self._settings.retry_schedule, jitter=self._settings.retry_jitter,
+                    draw=self._draw(),
+                    disable_after=timedelta(hours=self._settings.disable_after_hours),
+                )  # fmt: skip
+                changes = _changes(state, delivery, verdict, attempt, now)
+                recorded = self._recorder.record(
+                    {"b_id": subscriber.id, "b_position": state["position"],
+                     "b_attempts": state["attempts"], **changes},
+                    {"subscription_id": subscriber.id, "seq": delivery.seq,
+                     "message_id": delivery.message_id, "attempt": attempt, "at": now,
+                     "outcome": verdict.outcome, "status_code": answer.status,
+                     "error": None if answer.delivered else describe(answer)[:500],
+                     "latency_ms": round(latency, 2), "next_attempt_at": verdict.next_attempt_at},
+                )  # fmt: skip
+                state.update(changes)
+                self._told(subscriber, delivery, answer, verdict, attempt, now, raised_at)
+                if verdict.outcome != "delivered":
+                    break
+            if recorded is not None:
+                await recorded
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The attempt is not recorded: the cursor did not move, so it is tried again.
-            log.exception("delivery attempt failed", extra={"subscription": subscriber.id})
-            return
+            # What was not recorded is sent again: the cursor did not move past it.
+            log.exception("delivery failed", extra={"subscription": subscriber.id})
+
+    def _told(
+        self,
+        subscriber: Subscriber,
+        delivery: Delivery,
+        answer: Answer,
+        verdict: Verdict,
+        attempt: int,
+        now: datetime,
+        raised_at: datetime,
+    ) -> None:
+        channel = subscriber.row["channel"]
         self._metrics.deliveries.labels(channel, verdict.outcome).inc()
         if verdict.outcome == "delivered":
             age = (now - raised_at).total_seconds()
             self._metrics.delivery_seconds.labels(channel).observe(max(0.0, age))
-        else:
-            log.info(
-                "delivery failed",
-                extra={
-                    "subscription": subscriber.id, "channel": channel, "seq": delivery.seq,
-                    "attempt": attempt, "error": describe(answer), "outcome": verdict.outcome,
-                },
-            )  # fmt: skip
+            return
+        log.info(
+            "delivery failed",
+            extra={
+                "subscription": subscriber.id, "channel": channel, "seq": delivery.seq,
+                "attempt": attempt, "error": describe(answer), "outcome": verdict.outcome,
+            },
+        )  # fmt: skip
+        if verdict.outcome == "disabled":
+            log.warning(
+                "subscription disabled",
+                extra={"subscription": subscriber.id, "reason": verdict.disabled_reason},
+            )
 
     async def _send(self, row: sa.RowMapping, delivery: Delivery) -> Answer:
         settings = self._settings
@@ -377,74 +405,15 @@ class Dispatcher:
         else:
             payload = channels.slack_body(delivery, public_url=settings.public_url)
             body, headers = _json(payload), {"content-type": "application/json"}
-        return await channels.post(self._client(), target, body, headers)
+        return await channels.post(self._session(), target, body, headers)
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self._settings.timeout_seconds, follow_redirects=False, trust_env=False
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._settings.concurrency * 2),
+                timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
             )
         return self._http
-
-    async def _record(
-        self,
-        subscriber: Subscriber,
-        delivery: Delivery,
-        answer: Answer,
-        verdict: Verdict,
-        attempt: int,
-        latency: float,
-        passed_to: int,
-    ) -> None:
-        now = self._clock.now()
-        row = subscriber.row
-        changes: dict[str, Any]
-        if verdict.outcome == "delivered":
-            changes = {
-                "position": delivery.seq, "attempts": 0, "next_attempt_at": None,
-                "failing_since": None, "last_success_at": now,
-            }  # fmt: skip
-        else:
-            changes = {
-                "position": passed_to,
-                "attempts": attempt,
-                "next_attempt_at": verdict.next_attempt_at,
-                "failing_since": verdict.failing_since,
-            }
-            if verdict.outcome == "disabled":
-                changes |= {"disabled_at": now, "disabled_reason": verdict.disabled_reason}
-        async with self._database.write() as conn:
-            moved = await conn.execute(
-                subscriptions.update()
-                .where(
-                    subscriptions.c.id == subscriber.id,
-                    subscriptions.c.position == row["position"],
-                    subscriptions.c.attempts == row["attempts"],
-                )
-                .values(changes)
-            )
-            if moved.rowcount == 0:
-                # Someone else moved this cursor (another leader, a removal): theirs stands.
-                return
-            await conn.execute(
-                delivery_attempts.insert().values(
-                    subscription_id=subscriber.id,
-                    seq=delivery.seq,
-                    message_id=delivery.message_id,
-                    attempt=attempt,
-                    at=now,
-                    outcome=verdict.outcome,
-                    status_code=answer.status,
-                    error=describe(answer)[:500] if not answer.delivered else None,
-                    latency_ms=round(latency, 2),
-                    next_attempt_at=verdict.next_attempt_at,
-                )
-            )
-        if verdict.outcome == "disabled":
-            log.warning(
-                "subscription disabled",
-                extra={"subscription": subscriber.id, "reason": verdict.disabled_reason},
-            )
 
     # ---- shutting down ----
 
@@ -459,8 +428,97 @@ class Dispatcher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None
+
+
+def _changes(
+    state: dict[str, Any], delivery: Delivery, verdict: Verdict, attempt: int, now: datetime
+) -> dict[str, Any]:
+    """The subscription's cursor columns after an attempt (every one, so records batch)."""
+    if verdict.outcome == "delivered":
+        return {
+            "position": delivery.seq, "attempts": 0, "next_attempt_at": None,
+            "failing_since": None, "last_success_at": now, "disabled_at": None,
+            "disabled_reason": None,
+        }  # fmt: skip
+    disabled = verdict.outcome == "disabled"
+    return {
+        "position": delivery.seq - 1,
+        "attempts": attempt,
+        "next_attempt_at": verdict.next_attempt_at,
+        "failing_since": verdict.failing_since,
+        "last_success_at": state["last_success_at"],
+        "disabled_at": now if disabled else None,
+        "disabled_reason": verdict.disabled_reason if disabled else None,
+    }
+
+
+class Recorder:
+    """Writes attempts' outcomes in batches: whatever was recorded within a few milliseconds
+    goes in one transaction, in order. Each cursor moves only from where its attempt started
+    (compare-and-set); the attempt itself is kept either way, since it happened."""
+
+    def __init__(self, database: Database, *, delay: float = 0.01) -> None:
+        self._database = database
+        self._delay = delay
+        self._pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self._batch: asyncio.Future[None] | None = None
+        # One batch at a time, in the order they were cut: a cursor's next move expects the
+        # position its previous batch wrote.
+        self._writing = asyncio.Lock()
+
+    def record(self, cursor: dict[str, Any], attempt: dict[str, Any]) -> asyncio.Future[None]:
+        self._pending.append((cursor, attempt))
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(self._delay, self._flush_soon)
+        return self._batch
+
+    def _flush_soon(self) -> None:
+        batch, self._pending = self._pending, []
+        done, self._batch = self._batch, None
+        assert done is not None
+        task = asyncio.create_task(self._write(batch, done), name="delivery records")
+        _WRITES.add(task)
+        task.add_done_callback(_WRITES.discard)
+
+    async def _write(
+        self, batch: list[tuple[dict[str, Any], dict[str, Any]]], done: asyncio.Future[None]
+    ) -> None:
+        try:
+            async with self._writing, self._database.write() as conn:
+                await conn.execute(_CURSOR_MOVE, [cursor for cursor, _ in batch])
+                await conn.execute(delivery_attempts.insert(), [row for _, row in batch])
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+            return
+        if not done.done():
+            done.set_result(None)
+
+
+# Flushes in progress, kept so they are not collected before they finish.
+_WRITES: set[asyncio.Task[None]] = set()
+_CURSOR_MOVE = (
+    subscriptions.update()
+    .where(
+        subscriptions.c.id == sa.bindparam("b_id"),
+        subscriptions.c.position == sa.bindparam("b_position"),
+        subscriptions.c.attempts == sa.bindparam("b_attempts"),
+        subscriptions.c.disabled_at.is_(None),
+        subscriptions.c.deleted_at.is_(None),
+    )
+    .values(
+        {
+            name: sa.bindparam(name)
+            for name in (
+                "position", "attempts", "next_attempt_at", "failing_since", "last_success_at",
+                "disabled_at", "disabled_reason",
+            )
+        }
+    )
+)  # fmt: skip
 
 
 def _json(payload: dict[str, Any]) -> bytes:
