@@ -2,6 +2,7 @@
 import { createAlerts } from "./alerts.js";
 import { createApi } from "./api.js";
 import { mountCampaigns } from "./campaigns.js";
+import { mountDeliveries } from "./deliveries.js";
 import { $, h, replace } from "./dom.js";
 import { levels, refreshAges, sectorName } from "./format.js";
 import { startLive } from "./live.js";
@@ -43,7 +44,7 @@ function layout(me, caps, store, api, sectorView) {
     const reports = h("div", { class: "reports" });
     replace(view, h("div", { class: "layout operator" }, sectors, warnings, reports));
     parts.push(mountTiles(sectors, store, { onOpen: open, only }));
-    parts.push(mountWarnings(warnings, store, { api, caps, mode: "operator", only, orgId: me.org_id,
+    parts.push(mountWarnings(warnings, store, { api, caps, me, mode: "operator", only, orgId: me.org_id,
       onOpenSector: open, labelledBy: "warnings-panel-heading" })); // prettier-ignore
     mountReports(reports, { api, me });
   } else {
@@ -51,16 +52,18 @@ function layout(me, caps, store, api, sectorView) {
     const sectors = panel("sectors-panel", "Sectors");
     const warnings = panel("warnings-panel", responder ? "Alert stream" : "Warnings");
     const campaigns = panel("campaigns-panel", "Active campaigns");
+    const deliveries = caps.deliveries ? panel("deliveries-panel", "Deliveries") : null;
     if (responder) {
       alerts = createAlerts();
       warnings.append(alerts.controls);
     }
     replace(view, h("div", { class: `layout ${responder ? "responder" : "board"}` },
-      responder ? [warnings, sectors, campaigns] : [sectors, campaigns, warnings])); // prettier-ignore
+      responder ? [warnings, sectors, campaigns] : [sectors, campaigns, warnings], deliveries)); // prettier-ignore
     parts.push(mountTiles(sectors, store, { onOpen: open, only, compact: responder }));
-    parts.push(mountWarnings(warnings, store, { api, caps, mode: responder ? "stream" : "board",
+    parts.push(mountWarnings(warnings, store, { api, caps, me, mode: responder ? "stream" : "board",
       only, onOpenSector: open, labelledBy: "warnings-panel-heading" })); // prettier-ignore
     parts.push(mountCampaigns(campaigns, store, { onOpenSector: open }));
+    if (deliveries) parts.push(mountDeliveries(deliveries, { api, role: me.role }));
   }
   return { parts, alerts };
 }

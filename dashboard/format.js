@@ -80,12 +80,36 @@ export function age(iso, prefix = "") {
   );
 }
 
+export function until(iso, now = Date.now()) {
+  const t = typeof iso === "number" ? iso : parseTime(iso);
+  if (t === null) return "—";
+  return t <= now ? "due now" : `in ${duration(t - now)}`;
+}
+
+/** A <time> counting down to a moment ("in 4 min", then "due now"), refreshed like `age`. */
+export function dueIn(iso) {
+  const t = parseTime(iso);
+  return h(
+    "time",
+    { class: "age", datetime: iso || undefined, "data-at": t ?? "", "data-until": "true",
+      title: t === null ? undefined : clock(t) }, // prettier-ignore
+    until(t),
+  );
+}
+
 export function refreshAges(root = document) {
   const now = Date.now();
   for (const el of root.querySelectorAll("time.age")) {
     const at = el.dataset.at ? Number(el.dataset.at) : null;
-    el.textContent = (el.dataset.prefix || "") + ago(at, now);
+    el.textContent = el.dataset.until ? until(at, now) : (el.dataset.prefix || "") + ago(at, now);
   }
+}
+
+const CHANNELS = { webhook: "Webhook", pagerduty: "PagerDuty", slack: "Slack", email: "Mail" };
+
+/** A subscription's channel as people write it ("pagerduty" → "PagerDuty"). */
+export function channelName(channel) {
+  return CHANNELS[channel] || sectorName(channel);
 }
 
 export function score(value) {

@@ -94,6 +94,9 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
       case "ack":
         store.applyAck(data);
         break;
+      case "response":
+        store.applyResponse(data);
+        break;
       default:
         break;
     }
@@ -160,7 +163,8 @@ function reconnectNotice(c) {
   const when = new Date(c.at).toLocaleTimeString();
   const parts = [];
   const names = { warning: ["warning", "warnings"], sector_level: ["level change", "level changes"],
-                  ack: ["acknowledgement", "acknowledgements"] }; // prettier-ignore
+                  ack: ["acknowledgement", "acknowledgements"],
+                  response: ["response step", "response steps"] }; // prettier-ignore
   for (const [type, n] of Object.entries(c.types)) {
     const [one, many] = names[type] || [type, type];
     parts.push(`${n} ${n === 1 ? one : many}`);

@@ -18,7 +18,8 @@ export function forgetKey() {
   sessionStorage.removeItem(STORAGE);
 }
 
-/** GET /v1/me: the caller's role, organization (operators) and sectors (null: all). */
+/** GET /v1/me: the caller's role, organization (operators), sectors (null: all), the key's
+ * label (`name`) and how steps taken with it are signed (`display`). */
 export function whoAmI(api) {
   return api.get("/v1/me");
 }
@@ -30,5 +31,7 @@ export function capabilities(me) {
     campaigns: role === "supervisor" || role === "responder" || role === "admin",
     report: role === "operator",
     alerts: role === "responder",
+    // Subscriptions: admins all, supervisors their own and their sectors', responders their own.
+    deliveries: role === "supervisor" || role === "responder" || role === "admin",
   };
 }

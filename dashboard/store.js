@@ -2,7 +2,46 @@
 // nothing is fetched again for every event; views listen for "sectors", "warnings" and
 // "campaigns".
 
-const KEEP_WARNINGS = 500;
+const KEEP_WARNINGS = 500; // also the most warnings whose response steps wait to be loaded
+// A warning only moves forward through these; resolved is final.
+const STATES = ["new", "acknowledged", "responding", "resolved"];
+
+/** The further along of two views of one warning: an answer read before a step was taken (a
+ * backfill, a snapshot racing the feed) never undoes that step on the board. */
+function merged(current, incoming) {
+  const next = { ...incoming };
+  if (current.acknowledged_at && !next.acknowledged_at) {
+    next.acknowledged_at = current.acknowledged_at;
+    next.acknowledged_by = current.acknowledged_by;
+  }
+  if (STATES.indexOf(current.state) > STATES.indexOf(next.state)) {
+    next.state = current.state;
+    next.assignee = current.assignee;
+    next.resolved_at = current.resolved_at ?? null;
+  }
+  next.escalated_tier = Math.max(current.escalated_tier ?? 1, next.escalated_tier ?? 1);
+  return next;
+}
+
+/** The warning after a `response` frame's step. Assigning or resolving acknowledges it too
+ * (no separate `ack` frame comes for that). */
+export function withResponse(warning, data) {
+  const next = { ...warning };
+  if (data.action === "escalated") {
+    next.escalated_tier = Math.max(next.escalated_tier ?? 1, data.tier ?? 1);
+    return next;
+  }
+  if (data.action === "note") return next;
+  if (!next.acknowledged_at) {
+    next.acknowledged_at = data.at;
+    next.acknowledged_by = data.actor;
+  }
+  if (STATES.indexOf(data.state) < STATES.indexOf(next.state)) return next;
+  next.state = data.state;
+  if (data.action === "assigned" || data.assignee) next.assignee = data.assignee ?? null;
+  if (data.action === "resolved") next.resolved_at = data.at;
+  return next;
+}
 
 export class Store extends EventTarget {
   constructor() {
@@ -11,6 +50,7 @@ export class Store extends EventTarget {
     this.warnings = new Map();
     this.campaigns = [];
     this.pendingAcks = new Map(); // acknowledgements of warnings not loaded (yet)
+    this.pendingResponses = new Map(); // id -> response steps of warnings not loaded (yet)
     this.marks = new Map(); // warning id -> "live" | "replayed"
   }
 
@@ -85,17 +125,15 @@ export class Store extends EventTarget {
 
   put(warning) {
     const current = this.warnings.get(warning.id);
-    const next = { ...warning };
-    if (current?.acknowledged_at && !next.acknowledged_at) {
-      next.acknowledged_at = current.acknowledged_at;
-      next.acknowledged_by = current.acknowledged_by;
-    }
+    let next = current ? merged(current, warning) : { ...warning };
     const ack = this.pendingAcks.get(warning.id);
     if (ack && !next.acknowledged_at) {
       next.acknowledged_at = ack.acknowledged_at;
       next.acknowledged_by = ack.acknowledged_by;
     }
+    for (const data of this.pendingResponses.get(warning.id) || []) next = withResponse(next, data);
     this.pendingAcks.delete(warning.id);
+    this.pendingResponses.delete(warning.id);
     this.warnings.set(warning.id, next);
   }
 
@@ -112,6 +150,23 @@ export class Store extends EventTarget {
       acknowledged_by: data.acknowledged_by,
     });
     this.emit("warnings", { acked: data.warning_id });
+  }
+
+  applyResponse(data) {
+    const warning = this.warnings.get(data.warning_id);
+    if (!warning) {
+      const steps = this.pendingResponses.get(data.warning_id) || [];
+      steps.push(data);
+      this.pendingResponses.delete(data.warning_id); // re-inserted as the newest
+      this.pendingResponses.set(data.warning_id, steps);
+      // Steps of old warnings never loaded would pile up otherwise; the oldest go first.
+      if (this.pendingResponses.size > KEEP_WARNINGS) {
+        this.pendingResponses.delete(this.pendingResponses.keys().next().value);
+      }
+      return;
+    }
+    this.warnings.set(data.warning_id, withResponse(warning, data));
+    this.emit("warnings", { responded: data.warning_id, response: data });
   }
 
   trim() {

@@ -1,37 +1,50 @@
-// The live warning list, newest first: filters by sector and kind, acknowledgement, and who
-// acknowledged. Items are kept by id, so a live update never steals the keyboard focus.
+// The live warning list, newest first: filters by sector, kind, acknowledgement and the state of
+// the response, who acknowledged, and the response itself. Items are kept by id, so a live
+// update never steals the keyboard focus.
 import { query } from "./api.js";
 import { indicatorList, paceTag } from "./campaigns.js";
 import { dependencyDetails, dependencyHeadline } from "./dependencies.js";
 import { h, replace } from "./dom.js";
 import { age, clock, kindName, levelBadge, sectorName } from "./format.js";
+import { escalationTag, myName, responseControls, stateTag } from "./response.js";
 import { vocabulary } from "./vocabulary.js";
 
 const PAGE = 25;
 
 export function mountWarnings(container, store, options) {
-  const { api, caps, mode = "board", only = null, onOpenSector, orgId = null } = options;
+  const { api, caps, me = null, mode = "board", only = null, onOpenSector, orgId = null } = options;
   const idBase = `warnings-${mode}`;
+  const mine = myName(me);
   const sectorSelect = h("select", { id: `${idBase}-sector`, name: "sector" },
     h("option", { value: "" }, "All sectors")); // prettier-ignore
   const kindSelect = h("select", { id: `${idBase}-kind`, name: "kind" },
     h("option", { value: "" }, "All kinds"),
     vocabulary().warning_kinds.map((k) => h("option", { value: k }, kindName(k)))); // prettier-ignore
   const openOnly = h("input", { type: "checkbox", id: `${idBase}-open`, name: "open" });
+  const mineOnly = h("input", { type: "checkbox", id: `${idBase}-mine`, name: "mine" });
+  const unassigned = h("input", { type: "checkbox", id: `${idBase}-unassigned`, name: "unassigned" });
+  const unresolved = h("input", { type: "checkbox", id: `${idBase}-unresolved`, name: "unresolved" });
+  const check = (input, label, title) =>
+    h("span", { class: "field-inline", title }, input, h("label", { for: input.id }, label));
   const filters = h("div", { class: "filters", role: "group", "aria-label": "Filter warnings" },
     h("span", { class: "field-inline" }, h("label", { for: sectorSelect.id }, "Sector"), sectorSelect),
     h("span", { class: "field-inline" }, h("label", { for: kindSelect.id }, "Kind"), kindSelect),
-    h("span", { class: "field-inline" }, openOnly, h("label", { for: openOnly.id }, "Unacknowledged only")),
+    check(openOnly, "Unacknowledged only"),
+    caps.acknowledge && mine ? check(mineOnly, "Mine", `Assigned to ${mine}`) : null,
+    check(unassigned, "Unassigned", "New or acknowledged, nobody assigned"),
+    check(unresolved, "Open", "Not resolved yet"),
   ); // prettier-ignore
+  // The names already assigned, offered when assigning someone.
+  const assignees = h("datalist", { id: `${idBase}-assignees` });
   const count = h("p", { class: "muted count", id: `${idBase}-count` });
   const list = h("ol", { class: `warnings ${mode}`, id: `${idBase}-list`, "aria-labelledby": options.labelledBy });
   const empty = h("p", { class: "empty", hidden: true }, "No warnings.");
   let shownCount = PAGE;
   const more = h("button", { type: "button", class: "secondary more", hidden: true,
     onclick: () => { shownCount += PAGE; render(); } }); // prettier-ignore
-  container.append(filters, count, list, more, empty);
+  container.append(filters, count, list, more, empty, assignees);
 
-  const items = new Map(); // id -> { el, key }
+  const items = new Map(); // id -> { el, view, controls, key }
 
   function wanted() {
     const sector = sectorSelect.value;
@@ -40,7 +53,10 @@ export function mountWarnings(container, store, options) {
       (w) =>
         (!sector || w.sector === sector || (w.sectors || []).includes(sector)) &&
         (!kind || w.kind === kind) &&
-        (!openOnly.checked || !w.acknowledged_at),
+        (!openOnly.checked || !w.acknowledged_at) &&
+        (!mineOnly.checked || w.assignee === mine) &&
+        (!unassigned.checked || w.state === "new" || w.state === "acknowledged") &&
+        (!unresolved.checked || w.state !== "resolved"),
     );
     if (mode === "operator") {
       // Exposure warnings first: they name something the organization runs.
@@ -61,44 +77,72 @@ export function mountWarnings(container, store, options) {
     }
     shown.forEach((warning, index) => {
       let entry = items.get(warning.id);
-      const key = `${warning.acknowledged_at}|${warning.level}|${store.marks.get(warning.id)}`;
+      const key = [warning.acknowledged_at, warning.level, store.marks.get(warning.id), warning.state,
+        warning.assignee, warning.resolved_at, warning.escalated_tier].join("|"); // prettier-ignore
       if (!entry) {
-        entry = { el: h("li", {}), key: null };
+        entry = create(warning);
         items.set(warning.id, entry);
       }
       if (entry.key !== key) {
-        const hadFocus = entry.el.contains(document.activeElement);
-        fill(entry.el, warning);
+        // Only the part showing the warning is built again; the response controls (and what
+        // is typed in them) stay, and are updated in place.
+        const hadFocus = entry.view.contains(document.activeElement);
+        fill(entry, warning);
         entry.key = key;
-        if (hadFocus) entry.el.querySelector(".ack-status, .ack-button")?.focus();
+        if (hadFocus) entry.view.querySelector(".ack-status, .ack-button")?.focus();
+        entry.controls?.update(warning);
       }
       if (list.children[index] !== entry.el) list.insertBefore(entry.el, list.children[index] || null);
     });
-    const total = store.warnings.size;
-    const open = [...store.warnings.values()].filter((w) => !w.acknowledged_at).length;
+    const known = [...store.warnings.values()];
+    const total = known.length;
+    const open = known.filter((w) => !w.acknowledged_at).length;
+    const unsettled = known.filter((w) => w.state !== "resolved").length;
     const matching = all.length === total ? `${total}` : `${all.length} of ${total}`;
-    count.textContent = `${matching} warning${total === 1 ? "" : "s"} (${open} unacknowledged), newest first`;
+    count.textContent = `${matching} warning${total === 1 ? "" : "s"} (${open} unacknowledged, ${unsettled} open), newest first`;
+    const names = [...new Set([mine, ...known.map((w) => w.assignee)].filter(Boolean))].sort();
+    if (assignees.dataset.names !== names.join("\n")) {
+      assignees.dataset.names = names.join("\n");
+      replace(assignees, names.map((name) => h("option", { value: name })));
+    }
     empty.hidden = shown.length > 0;
     more.hidden = all.length <= shown.length;
     more.textContent = `Show ${Math.min(PAGE, all.length - shown.length)} older`;
   }
 
-  function fill(li, w) {
+  function create(w) {
+    const view = h("div", { class: "w-view" });
+    const el = h("li", {}, view);
+    const titleId = `${idBase}-title-${w.id}`;
+    const controls = caps.acknowledge
+      ? responseControls({ api, store, me, warningId: w.id, titleId, idBase,
+          onFocusLost: () => view.querySelector(".state")?.focus() }) // prettier-ignore
+      : null;
+    if (controls) el.append(controls.el);
+    return { el, view, controls, key: null };
+  }
+
+  function fill(entry, w) {
+    const li = entry.el;
     const mark = store.marks.get(w.id);
-    li.className = `warning level-${w.level}${w.acknowledged_at ? " acknowledged" : ""}${mark ? ` ${mark}` : ""}`;
+    li.className = `warning level-${w.level}${w.acknowledged_at ? " acknowledged" : ""}${
+      w.state === "resolved" ? " resolved" : ""}${mark ? ` ${mark}` : ""}`; // prettier-ignore
     li.dataset.id = String(w.id);
     li.dataset.seq = String(w.seq);
     li.dataset.kind = w.kind;
     li.dataset.sector = w.sector;
+    li.dataset.state = w.state || "new";
     const titleId = `${idBase}-title-${w.id}`;
     // A dependency warning lists its dependents itself, by strength.
     const others = w.kind === "dependency" ? [] : (w.sectors || []).filter((s) => s !== w.sector);
     const sectorButton = h("button", { type: "button", class: "link",
       onclick: () => onOpenSector?.(w.sector) }, sectorName(w.sector)); // prettier-ignore
     replace(
-      li,
+      entry.view,
       h("div", { class: "w-head" },
         levelBadge(w.level),
+        stateTag(w),
+        escalationTag(w),
         h("span", { class: `kind kind-${w.kind}` }, kindName(w.kind)),
         w.kind === "campaign" ? paceTag(w.pace, w.evidence?.window_hours) : null,
         onOpenSector ? sectorButton : h("span", {}, sectorName(w.sector)),
@@ -132,6 +176,11 @@ export function mountWarnings(container, store, options) {
   }
 
   function ackArea(w, titleId) {
+    if (w.state === "resolved" && w.resolved_at) {
+      return h("span", { class: "ack-status", tabindex: "-1" },
+        `✓ Resolved at ${clock(w.resolved_at)}`,
+        w.acknowledged_by ? [" · acknowledged by ", h("strong", {}, w.acknowledged_by)] : null); // prettier-ignore
+    }
     if (w.acknowledged_at) {
       return h("span", { class: "ack-status", tabindex: "-1" },
         "✓ Acknowledged by ", h("strong", {}, w.acknowledged_by || "someone"),
@@ -161,14 +210,27 @@ export function mountWarnings(container, store, options) {
     return h("span", { class: "ack" }, button, " ", error);
   }
 
+  function wantedStates() {
+    let states = null; // null: any
+    const keep = (allowed) => {
+      states = (states || allowed).filter((state) => allowed.includes(state));
+    };
+    if (unassigned.checked) keep(["new", "acknowledged"]);
+    if (unresolved.checked) keep(["new", "acknowledged", "responding"]);
+    return states;
+  }
+
   async function backfill() {
     // The store holds the newest warnings; a filter may want older ones too.
     const sector = sectorSelect.value;
     const kind = kindSelect.value;
-    if (!sector && !kind && !openOnly.checked) return;
+    const states = wantedStates();
+    const assignee = mineOnly.checked ? mine : "";
+    if (!sector && !kind && !openOnly.checked && !states && !assignee) return;
+    if (states && !states.length) return; // filters that exclude each other: nothing to ask
     try {
       const page = await api.get(`/v1/warnings${query({ order: "desc", limit: 100, sector, kind,
-        acknowledged: openOnly.checked ? "false" : "" })}`); // prettier-ignore
+        acknowledged: openOnly.checked ? "false" : "", state: states || [], assignee })}`); // prettier-ignore
       store.mergeWarnings(page.items);
     } catch {
       /* the list still shows what is known */
@@ -176,7 +238,7 @@ export function mountWarnings(container, store, options) {
   }
 
   if (only && only.length === 1) sectorSelect.parentElement.hidden = true;
-  for (const control of [sectorSelect, kindSelect, openOnly]) {
+  for (const control of [sectorSelect, kindSelect, openOnly, mineOnly, unassigned, unresolved]) {
     control.addEventListener("change", () => {
       shownCount = PAGE;
       render();
@@ -192,13 +254,20 @@ export function mountWarnings(container, store, options) {
       names.map((s) => h("option", { value: s, selected: s === chosen }, sectorName(s)))); // prettier-ignore
   }
 
-  store.addEventListener("warnings", render);
+  function changed(event) {
+    render();
+    // A step taken on a warning (here or on another board) belongs on its open timeline.
+    const id = event.detail?.responded ?? event.detail?.acked;
+    if (id !== undefined) items.get(id)?.controls?.refreshTimeline();
+  }
+
+  store.addEventListener("warnings", changed);
   store.addEventListener("sectors", sectorOptions);
   sectorOptions();
   render();
   return {
     dispose: () => {
-      store.removeEventListener("warnings", render);
+      store.removeEventListener("warnings", changed);
       store.removeEventListener("sectors", sectorOptions);
     },
   };

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import TEST_SECRETS_KEY
 from tests.servers import ServerProcess, create_key, run_cli
 
 CHROMIUM = Path(os.environ.get("AWARENESS_CHROMIUM", "/usr/bin/chromium"))
@@ -31,6 +32,11 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 SERVER_ENV = {
     "AWARENESS_FEED__KEEPALIVE_SECONDS": "1",
     "AWARENESS_CORRELATOR__TICK_GRACE_SECONDS": "0",
+    # Subscriptions deliver to receivers the tests run on loopback; the secrets key is given so
+    # that no key file is written where the server happens to run.
+    "AWARENESS_DELIVERY__ALLOW_PRIVATE_TARGETS": "true",
+    "AWARENESS_DELIVERY__SECRETS_KEY": TEST_SECRETS_KEY,
+    "AWARENESS_DELIVERY__POLL_SECONDS": "0.2",
 }
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CAMPAIGN_IP = "185.220.101.47"
