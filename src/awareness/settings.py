@@ -168,6 +168,9 @@ class DeliverySettings(_Section):
     escalate_after_minutes: dict[str, float] = Field(
         default_factory=lambda: {"orange": 15.0, "red": 5.0}
     )
+    # A sector's level warnings raised within this many minutes of a later one that waits
+    # behind them (a retry, a burst) are delivered as one: the latest.
+    coalesce_minutes: float = Field(10.0, ge=0)
     # Warnings older than this are not escalated any more (a restart after a long outage does
     # not page every tier for last week's warnings).
     escalation_window_hours: float = Field(24.0, gt=0)

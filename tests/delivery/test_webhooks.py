@@ -192,3 +192,31 @@ async def test_a_revoked_owner_ends_its_subscriptions(
     health = (await client.get(f"/v1/subscriptions/{created['id']}", headers=world.admin)).json()
     assert health["state"] == "disabled"
     assert "revoked" in health["disabled_reason"]
+
+
+async def test_a_sector_s_level_warnings_waiting_together_coalesce_into_the_latest(
+    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock, receiver: Receiver
+) -> None:
+    from awareness.auth.principal import Role
+    from tests.conftest import add_key, add_org
+
+    created = await subscribe(client, world.admin, target=receiver.url, kinds=["sector_level"])
+    receiver.script = [(503, {})]
+    await raise_warning(client, app, world.grid_north, clock)  # energy: orange
+    await attempts_of(client, world.admin, created["id"], 1)
+    # While orange waits for its retry, energy goes red.
+    await add_org(app, "grid-east", "energy")
+    east = await add_key(app, Role.operator, org="grid-east")
+    for headers in (world.grid_south, east):
+        body = incident(**SEVERE, detected_at=clock.now().isoformat())
+        assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+    await settle(app)
+    clock.advance(timedelta(seconds=6))
+    first, second = await receiver.wait_for(2)
+    assert await receiver.quiet() == 2
+    assert first.json()["data"]["level"] == "orange"  # the failed attempt
+    assert second.json()["data"]["level"] == "red"  # the retry carries the latest instead
+    levels = [
+        w["level"] for w in await warnings_as(client, world.admin) if w["kind"] == "sector_level"
+    ]
+    assert levels == ["orange", "red"]

@@ -175,6 +175,7 @@ class Dispatcher:
                             view = redact(subscriber.owner, warning_view(found[warning_id]))
                             shown[key] = view.model_dump(mode="json")
                         items.append((Delivery(event.seq, kind, shown[key]), event.created_at))
+                items = coalesced(items, timedelta(minutes=self._settings.coalesce_minutes))
                 if not items:
                     if mine:
                         passed.append((subscriber.id, position, mine[-1].seq))
@@ -430,6 +431,26 @@ class Dispatcher:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+def coalesced(
+    items: list[tuple[Delivery, datetime]], window: timedelta
+) -> list[tuple[Delivery, datetime]]:
+    """Drops a sector's level warning when a later one of the same sector, raised within the
+    window, waits behind it: the receiver gets one delivery carrying the latest level. Nothing
+    is held back for this: a warning goes out as soon as it is its turn."""
+    latest: dict[str, datetime] = {}
+    kept: list[tuple[Delivery, datetime]] = []
+    for delivery, raised_at in reversed(items):
+        warning = delivery.warning
+        if delivery.type == "warning" and warning.get("kind") == "sector_level":
+            later = latest.get(warning["sector"])
+            if later is not None and later - raised_at <= window:
+                continue
+            latest[warning["sector"]] = raised_at
+        kept.append((delivery, raised_at))
+    kept.reverse()
+    return kept
 
 
 def _changes(
