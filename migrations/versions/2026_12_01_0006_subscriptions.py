@@ -82,6 +82,8 @@ def upgrade() -> None:
         sa.Column("tier", sa.Integer, nullable=False),
         sa.Column("mode", sa.String(16), nullable=False),
         sa.Column("digest_minutes", sa.Integer, nullable=False),
+        sa.Column("digest_pending", _json()),
+        sa.Column("digest_due_at", UTC_TIME),
         sa.Column(
             "owner_key_id",
             sa.BigInteger,

@@ -5,6 +5,7 @@ subscription's owner, retried with the same `webhook-id` until delivered, in `se
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -220,3 +221,43 @@ async def test_a_sector_s_level_warnings_waiting_together_coalesce_into_the_late
         w["level"] for w in await warnings_as(client, world.admin) if w["kind"] == "sector_level"
     ]
     assert levels == ["orange", "red"]
+
+
+async def test_a_digest_gathers_what_is_below_the_immediate_level(
+    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock, receiver: Receiver
+) -> None:
+    created = await subscribe(
+        client, world.energy_responder, target=receiver.url, min_level="red", mode="digest",
+        digest_minutes=60,
+    )  # fmt: skip
+    await raise_warning(client, app, world.grid_north, clock)  # orange: below red
+    health = await client.get(f"/v1/subscriptions/{created['id']}", headers=world.admin)
+    for _ in range(50):
+        if health.json()["digest_pending"] == 2:
+            break
+        await asyncio.sleep(0.05)
+        health = await client.get(f"/v1/subscriptions/{created['id']}", headers=world.admin)
+    assert health.json()["digest_pending"] == 2  # the level warning and its dependency warning
+    assert health.json()["digest_due_at"] == "2026-03-02T10:00:00Z"
+    assert await receiver.quiet() == 0
+    clock.advance(timedelta(minutes=59))
+    assert await receiver.quiet() == 0
+    clock.advance(timedelta(minutes=1))
+    (digest,) = await receiver.wait_for(1)
+    payload = Webhook(created["secret"]).verify(digest.body, digest.headers)
+    shown = await warnings_as(client, world.energy_responder)
+    assert payload == {"type": "digest", "data": {"count": 2, "warnings": shown}}
+    assert digest.headers["webhook-id"] == f"dig_{created['id']}_{shown[-1]['seq']}"
+    attempts = await attempts_of(client, world.admin, created["id"], 1)
+    assert attempts[0]["outcome"] == "delivered"
+    after = (await client.get(f"/v1/subscriptions/{created['id']}", headers=world.admin)).json()
+    assert after["digest_pending"] == 0
+    assert after["digest_due_at"] == "2026-03-02T11:00:00Z"
+    assert await receiver.quiet() == 1
+
+
+async def test_pagerduty_is_never_a_digest(client: httpx.AsyncClient, world: World) -> None:
+    body = {"name": "pd", "channel": "pagerduty", "routing_key": "k", "mode": "digest"}
+    answer = await client.post("/v1/subscriptions", json=body, headers=world.admin)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["mode"]

@@ -465,6 +465,10 @@ subscriptions = sa.Table(
     sa.Column("tier", sa.Integer, nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),
     sa.Column("digest_minutes", sa.Integer, nullable=False),
+    # Digest mode: the seqs of the warnings below `min_level` gathered since the last digest,
+    # and when the next digest is due.
+    sa.Column("digest_pending", JSONValue),
+    sa.Column("digest_due_at", UTCDateTime),
     # The key whose scope it delivers within, and who may manage it besides admins.
     sa.Column("owner_key_id", sa.BigInteger, sa.ForeignKey("api_keys.id"), nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),

@@ -39,15 +39,20 @@ USER_AGENT = "awareness-delivery/1"
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One event for one subscription: what it is and the warning it concerns, as the owner
-    may see it."""
+    may see it; or a digest of several warnings, up to `seq`."""
 
     seq: int
     type: str
     warning: dict[str, Any]
+    digest: tuple[dict[str, Any], ...] = ()
+    subscription_id: int | None = None
 
     @property
     def message_id(self) -> str:
-        """The same on every attempt at this event, so a receiver can drop a repeat."""
+        """The same on every attempt at this event (or digest), so a receiver can drop a
+        repeat."""
+        if self.type == "digest":
+            return f"dig_{self.subscription_id}_{self.seq}"
         return f"evt_{self.seq}"
 
 
@@ -59,9 +64,17 @@ def board_link(public_url: str, warning_id: int) -> str:
 
 
 def webhook_body(delivery: Delivery) -> bytes:
-    return json.dumps(
-        {"type": delivery.warning["kind"], "data": delivery.warning}, separators=(",", ":")
-    ).encode()
+    if delivery.type == "digest":
+        data: dict[str, Any] = {"count": len(delivery.digest), "warnings": list(delivery.digest)}
+        message = {"type": "digest", "data": data}
+    else:
+        message = {"type": delivery.warning["kind"], "data": delivery.warning}
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def digest_headline(delivery: Delivery) -> str:
+    count = len(delivery.digest)
+    return f"Digest: {count} warning{'s' if count != 1 else ''} below your immediate level"
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -126,12 +139,23 @@ def _headline(warning: dict[str, Any]) -> str:
 
 
 def slack_body(delivery: Delivery, *, public_url: str) -> dict[str, Any]:
+    if delivery.type == "digest":
+        lines = [
+            f"• <{board_link(public_url, w['id'])}|{_escaped(_headline(w))}>"
+            for w in delivery.digest[:20]
+        ]
+        more = len(delivery.digest) - len(lines)
+        text = "\n".join([f"*{digest_headline(delivery)}*", *lines]) + (
+            f"\n…and {more} more" if more > 0 else ""
+        )
+        return {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
+        }
     warning = delivery.warning
     link = board_link(public_url, warning["id"])
 
-    def escaped(text: str) -> str:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
+    escaped = _escaped
     headline = escaped(_headline(warning))
     return {
         "text": f"{headline} <{link}|Open on the board>",
@@ -161,6 +185,10 @@ def slack_body(delivery: Delivery, *, public_url: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # ---- Mail ----
@@ -193,6 +221,30 @@ def mail_message(delivery: Delivery, *, sender: str, to: str, public_url: str) -
     message.add_alternative(
         f"<html><body><h2>{html.escape(warning['title'])}</h2><table>{rows}</table>"
         f"<p><a href='{html.escape(link)}'>Open the warning on the board</a></p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def _digest_mail(delivery: Delivery, *, sender: str, to: str, public_url: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = f"[awareness] {digest_headline(delivery)}"
+    message["Message-ID"] = f"<{delivery.message_id}@awareness>"
+    lines = [
+        f"- {_headline(w)} ({w['created_at']})\n  {board_link(public_url, w['id'])}"
+        for w in delivery.digest
+    ]
+    message.set_content("\n".join([digest_headline(delivery), "", *lines, ""]))
+    items = "".join(
+        f"<li><a href='{html.escape(board_link(public_url, w['id']))}'>"
+        f"{html.escape(_headline(w))}</a> ({html.escape(w['created_at'])})</li>"
+        for w in delivery.digest
+    )
+    message.add_alternative(
+        f"<html><body><h2>{html.escape(digest_headline(delivery))}</h2><ul>{items}</ul>"
+        "</body></html>",
         subtype="html",
     )
     return message

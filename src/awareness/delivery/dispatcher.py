@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import random
@@ -83,7 +84,16 @@ class Subscriber:
             return None
         if row["kinds"] is not None and event.kind not in row["kinds"]:
             return None
-        return kind if RANK.get(warning["level"], 0) >= RANK[row["min_level"]] else None
+        if RANK.get(warning["level"], 0) >= RANK[row["min_level"]]:
+            return kind
+        # Below the immediate level: a digest subscription gathers raised warnings.
+        return "digest" if row["mode"] == "digest" and event.type == "warning" else None
+
+    def digest_due(self, now: datetime) -> bool:
+        row = self.row
+        return bool(row["digest_pending"]) and (
+            row["digest_due_at"] is None or row["digest_due_at"] <= now
+        )
 
 
 def _delivery_type(event: Event) -> str | None:
@@ -165,6 +175,10 @@ class Dispatcher:
                 if subscriber.owner is None:
                     await self._disable(conn, subscriber, now, "its owner's API key was revoked")
                     continue
+                if subscriber.digest_due(now):
+                    self._start_digest(subscriber, await self._digest(conn, subscriber, shown))
+                    started += 1
+                    continue
                 items = []
                 for event in mine:
                     warning_id = _warning_id(event) or 0
@@ -180,7 +194,17 @@ class Dispatcher:
                     if mine:
                         passed.append((subscriber.id, position, mine[-1].seq))
                     continue
-                self._start(subscriber, items)
+                state = dict(subscriber.row)
+                gathered = [d.seq for d, _ in itertools.takewhile(_for_digest, items)]
+                items = list(itertools.takewhile(_to_send, items[len(gathered) :]))
+                if gathered:
+                    moved = await self._gather(conn, state, gathered, now, items, mine)
+                    if moved is None:
+                        continue
+                    state = moved
+                if items:
+                    self._start(subscriber, items, state)
+                    started += 1
                 started += 1
             for subscription_id, before, after in passed:
                 await conn.execute(
@@ -224,9 +248,9 @@ class Dispatcher:
         row = subscriber.row
         if subscriber.owner is None:
             return True
-        if row["position"] >= newest:
+        if row["next_attempt_at"] is not None and row["next_attempt_at"] > now:
             return False
-        return row["next_attempt_at"] is None or row["next_attempt_at"] <= now
+        return row["position"] < newest or subscriber.digest_due(now)
 
     async def _subscribers(self, conn: AsyncConnection) -> list[Subscriber]:
         query = (
@@ -292,9 +316,115 @@ class Dispatcher:
 
     # ---- deliveries ----
 
-    def _start(self, subscriber: Subscriber, items: list[tuple[Delivery, datetime]]) -> None:
+    async def _gather(
+        self,
+        conn: AsyncConnection,
+        state: dict[str, Any],
+        seqs: list[int],
+        now: datetime,
+        then: list[tuple[Delivery, datetime]],
+        mine: list[Event],
+    ) -> dict[str, Any] | None:
+        """Adds warnings below the immediate level to the subscription's next digest and moves
+        its cursor past them (to just before what it sends next). None if the cursor moved
+        meanwhile."""
+        pending = [*(state["digest_pending"] or ()), *seqs]
+        due = state["digest_due_at"]
+        if not state["digest_pending"] and (due is None or due <= now):
+            due = now + timedelta(minutes=state["digest_minutes"])
+        position = then[0][0].seq - 1 if then else mine[-1].seq
+        moved = await conn.execute(
+            subscriptions.update()
+            .where(
+                subscriptions.c.id == state["id"],
+                subscriptions.c.position == state["position"],
+                subscriptions.c.attempts == state["attempts"],
+            )
+            .values(position=position, digest_pending=pending, digest_due_at=due)
+        )
+        if moved.rowcount == 0:
+            return None
+        return state | {"position": position, "digest_pending": pending, "digest_due_at": due}
+
+    async def _digest(
+        self, conn: AsyncConnection, subscriber: Subscriber, shown: dict[tuple[int, int], Any]
+    ) -> Delivery:
+        """The gathered warnings as they stand now, as the owner may see them."""
+        assert subscriber.owner is not None
+        seqs = list(subscriber.row["digest_pending"])
+        rows = await conn.execute(
+            sa.select(warnings).where(warnings.c.seq.in_(seqs)).order_by(warnings.c.seq)
+        )
+        views = [
+            redact(subscriber.owner, warning_view(row)).model_dump(mode="json")
+            for row in rows.mappings()
+        ]
+        return Delivery(max(seqs), "digest", {}, digest=tuple(views), subscription_id=subscriber.id)
+
+    def _start_digest(self, subscriber: Subscriber, delivery: Delivery) -> None:
         task = asyncio.create_task(
-            self._deliver(subscriber, items), name=f"delivery {subscriber.id}"
+            self._send_digest(subscriber, delivery), name=f"digest {subscriber.id}"
+        )
+        self._flying[subscriber.id] = task
+        task.add_done_callback(partial(self._landed, subscriber.id))
+
+    async def _send_digest(self, subscriber: Subscriber, delivery: Delivery) -> None:
+        """One attempt at the digest; the cursor stays where it is, the gathered warnings stay
+        until a digest carrying them is delivered."""
+        row = subscriber.row
+        try:
+            async with self._slots:
+                started = time.perf_counter()
+                answer = await self._send(row, delivery)
+                latency = (time.perf_counter() - started) * 1000
+            now = self._clock.now()
+            attempt = int(row["attempts"]) + 1
+            verdict = judge(
+                answer, attempt=attempt, failing_since=row["failing_since"], now=now,
+                schedule=self._settings.retry_schedule, jitter=self._settings.retry_jitter,
+                draw=self._draw(),
+                disable_after=timedelta(hours=self._settings.disable_after_hours),
+            )  # fmt: skip
+            changes = _changes(dict(row), delivery, verdict, attempt, now)
+            changes["position"] = row["position"]
+            if verdict.outcome == "delivered":
+                changes |= {
+                    "digest_pending": None,
+                    "digest_due_at": now + timedelta(minutes=row["digest_minutes"]),
+                }
+            async with self._database.write() as conn:
+                await conn.execute(
+                    subscriptions.update()
+                    .where(
+                        subscriptions.c.id == subscriber.id,
+                        subscriptions.c.position == row["position"],
+                        subscriptions.c.attempts == row["attempts"],
+                    )
+                    .values(changes)
+                )
+                await conn.execute(
+                    delivery_attempts.insert().values(
+                        subscription_id=subscriber.id, seq=delivery.seq,
+                        message_id=delivery.message_id, attempt=attempt, at=now,
+                        outcome=verdict.outcome, status_code=answer.status,
+                        error=None if answer.delivered else describe(answer)[:500],
+                        latency_ms=round(latency, 2), next_attempt_at=verdict.next_attempt_at,
+                    )
+                )  # fmt: skip
+            self._told(subscriber, delivery, answer, verdict, attempt, now, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("digest failed", extra={"subscription": subscriber.id})
+
+    def _start(
+        self,
+        subscriber: Subscriber,
+        items: list[tuple[Delivery, datetime]],
+        state: dict[str, Any],
+    ) -> None:
+        task = asyncio.create_task(
+            self._deliver(subscriber, items, state), name=f"delivery {subscriber.id}"
         )
         self._flying[subscriber.id] = task
         task.add_done_callback(partial(self._landed, subscriber.id))
@@ -305,12 +435,14 @@ class Dispatcher:
         self.on_done()
 
     async def _deliver(
-        self, subscriber: Subscriber, items: list[tuple[Delivery, datetime]]
+        self,
+        subscriber: Subscriber,
+        items: list[tuple[Delivery, datetime]],
+        state: dict[str, Any],
     ) -> None:
         """The subscription's events in order, each sent once it is its turn; the first that
         fails waits for its retry, and what comes after it waits behind it. Outcomes are
         recorded in order, in batches shared with the other subscriptions."""
-        state = dict(subscriber.row)
         recorded: asyncio.Future[None] | None = None
         try:
             for delivery, raised_at in items:
@@ -431,6 +563,14 @@ class Dispatcher:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+def _for_digest(item: tuple[Delivery, datetime]) -> bool:
+    return item[0].type == "digest"
+
+
+def _to_send(item: tuple[Delivery, datetime]) -> bool:
+    return item[0].type != "digest"
 
 
 def coalesced(

@@ -59,7 +59,11 @@ class SubscriptionIn(BaseModel):
     kinds: list[WarningKind] | None = Field(None, description="left out: every kind")
     min_level: LevelName = Field("blue", description="the lowest level delivered")
     tier: int = Field(1, ge=1, le=5, description="escalation tier: 1 is told first")
-    mode: DeliveryMode = "immediate"
+    mode: DeliveryMode = Field(
+        "immediate",
+        description="immediate: what reaches min_level, at once; digest: that too, and what is "
+        "below it gathered into one delivery every digest_minutes",
+    )
     digest_minutes: int = Field(60, ge=5, le=1440, description="digest mode: how often")
 
 
@@ -74,6 +78,8 @@ class SubscriptionView(BaseModel):
     tier: int
     mode: DeliveryMode
     digest_minutes: int
+    digest_pending: int = Field(0, description="digest mode: warnings gathered for the next one")
+    digest_due_at: UtcTime | None = None
     owner_key_id: int
     created_at: UtcTime
     state: str = Field(description="active, or disabled (see disabled_reason)")
@@ -112,6 +118,7 @@ def view(row: sa.RowMapping | dict[str, Any], *, newest: int) -> SubscriptionVie
         | {
             "state": "disabled" if row["disabled_at"] is not None else "active",
             "backlog": max(0, newest - row["position"]),
+            "digest_pending": len(row.get("digest_pending") or ()),
         }
     )
 
@@ -163,6 +170,8 @@ async def create(
     errors = _scope_errors(principal, body.sectors, known_sectors)
     if body.channel == "pagerduty" and body.routing_key is None:
         errors.append(FieldError("routing_key", "a pagerduty subscription needs its routing key"))
+    if body.channel == "pagerduty" and body.mode == "digest":
+        errors.append(FieldError("mode", "pagerduty subscriptions deliver immediately"))
     if body.channel != "pagerduty" and body.routing_key is not None:
         errors.append(FieldError("routing_key", "only pagerduty subscriptions take one"))
     if errors:
@@ -185,6 +194,8 @@ async def create(
         "tier": body.tier,
         "mode": body.mode,
         "digest_minutes": body.digest_minutes,
+        "digest_pending": None,
+        "digest_due_at": None,
         "owner_key_id": principal.key_id,
         # What happens from now on: a new subscription does not replay the past.
         "position": newest,
