@@ -110,10 +110,6 @@ class Metrics:
             "Events after the positions of active subscriptions, by channel",
             ["channel"], registry=registry,
         )  # fmt: skip
-        self.subscriptions_disabled = Gauge(
-            "awareness_subscriptions_disabled", "Subscriptions disabled by failures, by channel",
-            ["channel"], registry=registry,
-        )  # fmt: skip
         self.request_seconds = Histogram(
             "awareness_http_request_duration_seconds",
             "HTTP request latency",

@@ -105,6 +105,11 @@ async def test_500_then_200_is_delivered_on_retry_with_the_same_id(
     assert health["backlog"] == 0
     assert health["failing_since"] is None
     assert health["last_success_at"] is not None
+    metrics = (await client.get("/metrics", headers=world.admin)).text
+    assert 'awareness_deliveries_total{channel="webhook",outcome="failed"} 1.0' in metrics
+    assert 'awareness_deliveries_total{channel="webhook",outcome="delivered"} 1.0' in metrics
+    assert 'awareness_delivery_seconds_count{channel="webhook"} 1.0' in metrics
+    assert 'awareness_delivery_backlog_events{channel="webhook"}' in metrics
 
 
 async def test_retry_after_on_429_is_honoured(
