@@ -60,6 +60,12 @@ MATRIX: dict[str, str] = {
     # reading as itself leaves the audit trail plain (README).
     "GET /v1/warnings":                   "401 401 401 200 200 200 200 200 200 200 200",
     "GET /v1/warnings?sector=water":      "401 401 401 200 200 200 200 200 200 200 200",
+    # A warning as a CAP 1.2 alert, and the Atom feed of them: the same readers as the list.
+    "GET /v1/warnings/{warning_e}.cap":   "401 401 401 200 200 404 200 200 200 200 200",
+    "GET /v1/warnings/{warning_w}.cap":   "401 401 401 404 404 200 404 200 404 200 200",
+    "GET /v1/warnings/{exposure}.cap":    "401 401 401 404 200 404 200 200 200 200 200",
+    "GET /v1/warnings/{missing}.cap":     "401 401 401 404 404 404 404 404 404 404 404",
+    "GET /v1/warnings.atom":              "401 401 401 200 200 200 200 200 200 200 200",
     # Acknowledging: supervisors and responders, a warning they may see; others' are 404.
     "POST /v1/warnings/{warning_e}/ack":  "401 401 401 403 403 403 200 200 200 200 200",
     "POST /v1/warnings/{warning_w}/ack":  "401 401 401 403 403 403 404 200 404 200 200",

@@ -25,6 +25,7 @@ from awareness.api import (
     board,
     docs,
     errors,
+    exports,
     feed,
     health,
     reports,
@@ -206,7 +207,8 @@ def create_app(
     )
     app.state.components = components
     errors.install(app)
-    for module in (health, reports, board, response, feed, subscriptions, admin, vocabulary, docs):
+    routers = (health, reports, board, response, exports, feed, subscriptions, admin, vocabulary)
+    for module in (*routers, docs):
         app.include_router(module.router)
     app.router.routes.append(feed.feed_route)
     app.router.routes.append(Dashboard(lambda: docs.api_routes(app.routes)))
