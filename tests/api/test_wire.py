@@ -58,6 +58,9 @@ def times(node: Any, path: str = "$") -> Iterator[tuple[str, str]]:
         yield path, node
 
 
+XML_EXPORTS = {"application/cap+xml", "application/atom+xml"}
+
+
 async def test_openapi_documents_response_models_with_utc_times(
     client: httpx.AsyncClient,
 ) -> None:
@@ -76,7 +79,12 @@ async def test_openapi_documents_response_models_with_utc_times(
                 if method == "delete" and code == "204":
                     assert "content" not in response, f"DELETE {path}: 204 has no body"
                     continue
-                body = response.get("content", {}).get("application/json", {}).get("schema")
+                content = response.get("content", {})
+                body = content.get("application/json", {}).get("schema")
+                if path.startswith("/v1") and set(content) & XML_EXPORTS:
+                    # CAP alerts and their Atom feed: XML, validated against their schemas
+                    # in tests/api/test_cap.py.
+                    continue
                 if path.startswith("/v1"):
                     assert body, f"{method.upper()} {path} {code}: no response model"
                     assert "$ref" in body or body.get("type") or body.get("items"), body

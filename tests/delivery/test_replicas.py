@@ -3,6 +3,7 @@ once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,16 @@ async def second(database_url: str, clock: ManualClock) -> AsyncIterator[FastAPI
         yield app
 
 
+async def correlating(*apps: FastAPI) -> FastAPI:
+    """The replica that leads the correlator: only its runner can say it has caught up."""
+    async with asyncio.timeout(10):
+        while True:
+            for candidate in apps:
+                if candidate.state.components.correlator.leading:
+                    return candidate
+            await asyncio.sleep(0.05)
+
+
 async def test_exactly_one_replica_delivers(
     app: FastAPI,
     second: FastAPI,
@@ -44,7 +55,7 @@ async def test_exactly_one_replica_delivers(
     for headers in (world.grid_north, world.aqua, world.grid_south):
         body = incident(**SEVERE, detected_at=clock.now().isoformat())
         assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
-    await settle(app)
+    await settle(await correlating(app, second))
     listed = (await client.get("/v1/warnings?limit=1000", headers=world.admin)).json()["items"]
     assert len(listed) >= 3
     try:
