@@ -271,6 +271,9 @@ async def post(
             return Answer(status, text or None, wait)
     except TimeoutError:
         return Answer(None, "no answer before the time-out")
+    except aiohttp.ClientConnectorError as exc:
+        reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        return Answer(None, f"cannot connect to {exc.host}:{exc.port}: {reason}"[:300])
     except (aiohttp.ClientError, OSError) as exc:
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
 

@@ -38,7 +38,7 @@ from awareness.delivery import channels, escalation
 from awareness.delivery.channels import ACTS_ON, Delivery
 from awareness.delivery.schedule import Answer, Verdict, describe, judge
 from awareness.delivery.secrets import SecretsUnreadable, Vault
-from awareness.delivery.targets import TargetRefused, check_reachable
+from awareness.delivery.targets import GuardedResolver, TargetRefused, check_literal
 from awareness.eventlog.reader import Event, head, read_after
 from awareness.eventlog.visibility import may_see
 from awareness.metrics import Metrics
@@ -522,7 +522,7 @@ class Dispatcher:
             )
             return await channels.send_mail(settings.smtp, message, within=settings.timeout_seconds)
         try:
-            await check_reachable(target, allow_private=settings.allow_private_targets)
+            check_literal(target, allow_private=settings.allow_private_targets)
         except TargetRefused as exc:
             return Answer(None, f"target refused: {exc}")
         if channel == "webhook":
@@ -543,7 +543,10 @@ class Dispatcher:
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._settings.concurrency * 2),
+                connector=aiohttp.TCPConnector(
+                    limit=self._settings.concurrency * 2,
+                    resolver=GuardedResolver(allow_private=self._settings.allow_private_targets),
+                ),
                 timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
             )
         return self._http

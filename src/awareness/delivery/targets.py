@@ -11,6 +11,9 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
 # One address, no display name, nothing that could start another header line.
 _MAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -47,6 +50,48 @@ def _forbidden(address: str) -> bool:
         or ip.is_multicast
         or ip.is_unspecified
     )
+
+
+def check_literal(url: str, *, allow_private: bool) -> None:
+    """Refuses a URL whose host is a forbidden address written out. Names are checked when
+    the connection is made (`GuardedResolver`), on the addresses it will use."""
+    if allow_private:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host).compressed
+    except ValueError:
+        return
+    if _forbidden(address):
+        raise TargetRefused(
+            f"its host {host!r} is a loopback, private, link-local or reserved address"
+        )
+
+
+class GuardedResolver(AbstractResolver):
+    """The HTTP client's resolver: the addresses a name resolves to, without those the service
+    must not reach. Checking here, on the very addresses connected to, leaves no gap between a
+    check and the connection for a name to change its answer (DNS rebinding)."""
+
+    def __init__(self, *, allow_private: bool, inner: AbstractResolver | None = None) -> None:
+        self._allow = allow_private
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        if self._allow:
+            return found
+        kept = [entry for entry in found if not _forbidden(entry["host"])]
+        if not kept:
+            raise OSError(
+                f"{host} resolves only to loopback, private, link-local or reserved addresses"
+            )
+        return kept
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 async def check_reachable(url: str, *, allow_private: bool) -> None:
