@@ -373,24 +373,13 @@ class Dispatcher:
         until a digest carrying them is delivered."""
         row = subscriber.row
         try:
-            async with self._slots:
-                started = time.perf_counter()
-                answer = await self._send(row, delivery)
-                latency = (time.perf_counter() - started) * 1000
-            now = self._clock.now()
-            attempt = int(row["attempts"]) + 1
-            verdict = judge(
-                answer, attempt=attempt, failing_since=row["failing_since"], now=now,
-                schedule=self._settings.retry_schedule, jitter=self._settings.retry_jitter,
-                draw=self._draw(),
-                disable_after=timedelta(hours=self._settings.disable_after_hours),
-            )  # fmt: skip
-            changes = _changes(dict(row), delivery, verdict, attempt, now)
+            tried = await self._try(row, dict(row), delivery)
+            changes = _changes(dict(row), tried)
             changes["position"] = row["position"]
-            if verdict.outcome == "delivered":
+            if tried.verdict.outcome == "delivered":
                 changes |= {
                     "digest_pending": None,
-                    "digest_due_at": now + timedelta(minutes=row["digest_minutes"]),
+                    "digest_due_at": tried.at + timedelta(minutes=row["digest_minutes"]),
                 }
             async with self._database.write() as conn:
                 await conn.execute(
@@ -402,16 +391,8 @@ class Dispatcher:
                     )
                     .values(changes)
                 )
-                await conn.execute(
-                    delivery_attempts.insert().values(
-                        subscription_id=subscriber.id, seq=delivery.seq,
-                        message_id=delivery.message_id, attempt=attempt, at=now,
-                        outcome=verdict.outcome, status_code=answer.status,
-                        error=None if answer.delivered else describe(answer)[:500],
-                        latency_ms=round(latency, 2), next_attempt_at=verdict.next_attempt_at,
-                    )
-                )  # fmt: skip
-            self._told(subscriber, delivery, answer, verdict, attempt, now, now)
+                await conn.execute(delivery_attempts.insert().values(tried.row(subscriber.id)))
+            self._told(subscriber, tried, tried.at)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -446,31 +427,16 @@ class Dispatcher:
         recorded: asyncio.Future[None] | None = None
         try:
             for delivery, raised_at in items:
-                async with self._slots:
-                    started = time.perf_counter()
-                    answer = await self._send(subscriber.row, delivery)
-                    latency = (time.perf_counter() - started) * 1000
-                now = self._clock.now()
-                attempt = int(state["attempts"]) + 1
-                verdict = judge(
-                    answer, attempt=attempt, failing_since=state["failing_since"], now=now,
-                    schedule=self._settings.retry_schedule, jitter=self._settings.retry_jitter,
-                    draw=self._draw(),
-                    disable_after=timedelta(hours=self._settings.disable_after_hours),
-                )  # fmt: skip
-                changes = _changes(state, delivery, verdict, attempt, now)
+                tried = await self._try(subscriber.row, state, delivery)
+                changes = _changes(state, tried)
                 recorded = self._recorder.record(
                     {"b_id": subscriber.id, "b_position": state["position"],
                      "b_attempts": state["attempts"], **changes},
-                    {"subscription_id": subscriber.id, "seq": delivery.seq,
-                     "message_id": delivery.message_id, "attempt": attempt, "at": now,
-                     "outcome": verdict.outcome, "status_code": answer.status,
-                     "error": None if answer.delivered else describe(answer)[:500],
-                     "latency_ms": round(latency, 2), "next_attempt_at": verdict.next_attempt_at},
+                    tried.row(subscriber.id),
                 )  # fmt: skip
                 state.update(changes)
-                self._told(subscriber, delivery, answer, verdict, attempt, now, raised_at)
-                if verdict.outcome != "delivered":
+                self._told(subscriber, tried, raised_at)
+                if tried.verdict.outcome != "delivered":
                     break
             if recorded is not None:
                 await recorded
@@ -480,27 +446,19 @@ class Dispatcher:
             # What was not recorded is sent again: the cursor did not move past it.
             log.exception("delivery failed", extra={"subscription": subscriber.id})
 
-    def _told(
-        self,
-        subscriber: Subscriber,
-        delivery: Delivery,
-        answer: Answer,
-        verdict: Verdict,
-        attempt: int,
-        now: datetime,
-        raised_at: datetime,
-    ) -> None:
-        channel = subscriber.row["channel"]
+    def _told(self, subscriber: Subscriber, tried: Attempt, raised_at: datetime) -> None:
+        channel, verdict = subscriber.row["channel"], tried.verdict
         self._metrics.deliveries.labels(channel, verdict.outcome).inc()
         if verdict.outcome == "delivered":
-            age = (now - raised_at).total_seconds()
+            age = (tried.at - raised_at).total_seconds()
             self._metrics.delivery_seconds.labels(channel).observe(max(0.0, age))
             return
         log.info(
             "delivery failed",
             extra={
-                "subscription": subscriber.id, "channel": channel, "seq": delivery.seq,
-                "attempt": attempt, "error": describe(answer), "outcome": verdict.outcome,
+                "subscription": subscriber.id, "channel": channel, "seq": tried.delivery.seq,
+                "attempt": tried.number, "error": describe(tried.answer),
+                "outcome": verdict.outcome,
             },
         )  # fmt: skip
         if verdict.outcome == "disabled":
@@ -508,6 +466,21 @@ class Dispatcher:
                 "subscription disabled",
                 extra={"subscription": subscriber.id, "reason": verdict.disabled_reason},
             )
+
+    async def _try(self, row: sa.RowMapping, state: dict[str, Any], delivery: Delivery) -> Attempt:
+        """One attempt, and what its answer means for the subscription as it stands."""
+        async with self._slots:
+            started = time.perf_counter()
+            answer = await self._send(row, delivery)
+            latency = (time.perf_counter() - started) * 1000
+        now = self._clock.now()
+        number = int(state["attempts"]) + 1
+        verdict = judge(
+            answer, attempt=number, failing_since=state["failing_since"], now=now,
+            schedule=self._settings.retry_schedule, jitter=self._settings.retry_jitter,
+            draw=self._draw(), disable_after=timedelta(hours=self._settings.disable_after_hours),
+        )  # fmt: skip
+        return Attempt(delivery, number, answer, verdict, now, latency)
 
     async def _send(self, row: sa.RowMapping, delivery: Delivery) -> Answer:
         settings = self._settings
@@ -568,6 +541,29 @@ class Dispatcher:
             self._http = None
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt at a delivery: its number, the answer and what it means."""
+
+    delivery: Delivery
+    number: int
+    answer: Answer
+    verdict: Verdict
+    at: datetime
+    latency_ms: float
+
+    def row(self, subscription_id: int) -> dict[str, Any]:
+        """The attempt as `delivery_attempts` keeps it."""
+        return {
+            "subscription_id": subscription_id, "seq": self.delivery.seq,
+            "message_id": self.delivery.message_id, "attempt": self.number, "at": self.at,
+            "outcome": self.verdict.outcome, "status_code": self.answer.status,
+            "error": None if self.answer.delivered else describe(self.answer)[:500],
+            "latency_ms": round(self.latency_ms, 2),
+            "next_attempt_at": self.verdict.next_attempt_at,
+        }  # fmt: skip
+
+
 def _for_digest(item: tuple[Delivery, datetime]) -> bool:
     return item[0].type == "digest"
 
@@ -596,24 +592,23 @@ def coalesced(
     return kept
 
 
-def _changes(
-    state: dict[str, Any], delivery: Delivery, verdict: Verdict, attempt: int, now: datetime
-) -> dict[str, Any]:
+def _changes(state: dict[str, Any], tried: Attempt) -> dict[str, Any]:
     """The subscription's cursor columns after an attempt (every one, so records batch)."""
+    verdict = tried.verdict
     if verdict.outcome == "delivered":
         return {
-            "position": delivery.seq, "attempts": 0, "next_attempt_at": None,
-            "failing_since": None, "last_success_at": now, "disabled_at": None,
+            "position": tried.delivery.seq, "attempts": 0, "next_attempt_at": None,
+            "failing_since": None, "last_success_at": tried.at, "disabled_at": None,
             "disabled_reason": None,
         }  # fmt: skip
     disabled = verdict.outcome == "disabled"
     return {
-        "position": delivery.seq - 1,
-        "attempts": attempt,
+        "position": tried.delivery.seq - 1,
+        "attempts": tried.number,
         "next_attempt_at": verdict.next_attempt_at,
         "failing_since": verdict.failing_since,
         "last_success_at": state["last_success_at"],
-        "disabled_at": now if disabled else None,
+        "disabled_at": tried.at if disabled else None,
         "disabled_reason": verdict.disabled_reason if disabled else None,
     }
 
