@@ -138,6 +138,7 @@ class Dispatcher:
         self._wall = wall
         self._flying: dict[int, asyncio.Task[None]] = {}
         self._landed_ids: set[int] = set()
+        self._last_tier = 1
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._http: aiohttp.ClientSession | None = None
         self._recorder = Recorder(database)
@@ -157,6 +158,7 @@ class Dispatcher:
         busy = set(self._flying)
         async with leadership.transaction() as conn:
             subscribers = await self._subscribers(conn)
+            self._last_tier = max((int(s.row["tier"]) for s in subscribers), default=1)
             newest = await head(conn)
             self._measure(subscribers, newest)
             busy |= self._landed_ids | set(self._flying)
@@ -218,16 +220,12 @@ class Dispatcher:
 
     async def _escalate(self, leadership: Leadership, now: datetime) -> int:
         """Moves every warning due for its next tier there, each in its own transaction."""
+        # The tiers in use, as the previous step read the subscriptions: a new subscription
+        # wakes the runner, so it counts from the next step on.
+        last_tier = self._last_tier
+        if last_tier <= 1:
+            return 0
         async with leadership.transaction() as conn:
-            last_tier = (
-                await conn.execute(
-                    sa.select(sa.func.max(subscriptions.c.tier)).where(
-                        subscriptions.c.deleted_at.is_(None), subscriptions.c.disabled_at.is_(None)
-                    )
-                )
-            ).scalar() or 1
-            if last_tier <= 1:
-                return 0
             due = await escalation.candidates(
                 conn, now=now, last_tier=last_tier, settings=self._settings
             )

@@ -123,10 +123,6 @@ def view(row: sa.RowMapping | dict[str, Any], *, newest: int) -> SubscriptionVie
     )
 
 
-def manages(principal: Principal, row: sa.RowMapping | dict[str, Any]) -> bool:
-    return principal.manages(row["owner_key_id"], row["sectors"])
-
-
 def _scope_errors(
     principal: Principal, sectors: list[str] | None, known: Iterable[str]
 ) -> list[FieldError]:
@@ -235,7 +231,7 @@ async def managed(
     newest = await head(conn)
     found: list[SubscriptionView] = []
     for row in (await conn.execute(query)).mappings():
-        if manages(principal, row):
+        if principal.manages(row["owner_key_id"], row["sectors"]):
             found.append(view(row, newest=newest))
             if len(found) >= limit:
                 break
@@ -249,7 +245,9 @@ async def find(
     if lock:
         query = query.with_for_update()
     row = (await conn.execute(query)).mappings().first()
-    return row if row is not None and manages(principal, row) else None
+    if row is None or not principal.manages(row["owner_key_id"], row["sectors"]):
+        return None
+    return row
 
 
 async def one(
