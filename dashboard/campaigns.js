@@ -18,26 +18,38 @@ export function paceTag(pace, windowHours = null) {
     `${pace} campaign`); // prettier-ignore
 }
 
-/** Every indicator, the one that opened the campaign first; each value in full. */
-export function indicatorList(indicators) {
+/** The TLP 2.0 label a reader holds something under, in FIRST's colours. */
+export function tlpTag(tlp) {
+  return tlp ? h("span", { class: `tlp tlp-${tlp.replace("+", "-")}`, "data-tlp": tlp }, `TLP:${tlp.toUpperCase()}`) : null; // prettier-ignore
+}
+
+/** Every indicator the reader may see, the one that opened the campaign first, each value in
+ * full with its TLP; then each one withheld under its reporters' TLP, with the reason. */
+export function indicatorList(indicators, withheld = []) {
   const all = indicators || [];
-  if (!all.length) return null;
-  return h("ul", { class: "indicators", "aria-label": `${all.length} indicator${all.length === 1 ? "" : "s"}` },
+  const hidden = withheld || [];
+  const count = all.length + hidden.length;
+  if (!count) return null;
+  return h("ul", { class: "indicators", "aria-label": `${count} indicator${count === 1 ? "" : "s"}` },
     all.map((i) => h("li", { "data-type": i.type, "data-value": i.value },
       h("span", { class: "ind-type" }, String(i.type).toUpperCase()), " ",
-      h("code", { class: "indicator" }, i.value)))); // prettier-ignore
+      h("code", { class: "indicator" }, i.value), " ", tlpTag(i.tlp))),
+    hidden.map((w) => h("li", { class: "withheld", "data-type": w.type, "data-tlp": w.tlp },
+      h("span", { class: "ind-type" }, String(w.type).toUpperCase()), " ",
+      tlpTag(w.tlp), " ", h("span", { class: "muted" }, w.reason)))); // prettier-ignore
 }
 
 export function campaignItem(c, onOpenSector) {
   const sectors = c.sectors || [];
   const indicators = c.indicators?.length ? c.indicators : c.indicator ? [c.indicator] : [];
+  const total = indicators.length + (c.withheld || []).length;
   return h("li", { class: `campaign level-${c.level}`, "data-campaign": String(c.id),
                    "data-indicator": c.indicator?.value, "data-pace": c.pace }, // prettier-ignore
     h("div", { class: "w-head" },
       levelBadge(c.level),
       paceTag(c.pace),
-      h("span", { class: "kind" }, `${indicators.length} indicator${indicators.length === 1 ? "" : "s"}`)), // prettier-ignore
-    indicatorList(indicators),
+      h("span", { class: "kind" }, `${total} indicator${total === 1 ? "" : "s"}`)), // prettier-ignore
+    indicatorList(indicators, c.withheld),
     h("p", { class: "spread" },
       h("strong", {}, `${c.organizations} organization${c.organizations === 1 ? "" : "s"}`),
       ` in ${sectors.length} sector${sectors.length === 1 ? "" : "s"}: `,

@@ -170,7 +170,8 @@ export function mountWarnings(container, store, options) {
     if (w.kind === "campaign") {
       const ev = w.evidence || {};
       const indicators = w.indicators || ev.indicators || (ev.indicator ? [ev.indicator] : []);
-      return indicators.length ? h("div", { class: "w-details" }, indicatorList(indicators)) : null;
+      const list = indicatorList(indicators, w.withheld);
+      return list ? h("div", { class: "w-details" }, list) : null;
     }
     return null;
   }

@@ -75,6 +75,7 @@ async def test_defaults_apply_to_optional_fields(client: httpx.AsyncClient, worl
         "summary": None,
         "tlp": "amber",
         "reference": None,
+        "withheld": None,
     }
 
 

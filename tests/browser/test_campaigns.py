@@ -19,8 +19,8 @@ PAYLOAD = {
 }
 
 
-def shown(indicator: dict[str, str]) -> str:
-    return f"{indicator['type'].upper()} {indicator['value']}"
+def shown(indicator: dict[str, str], tlp: str = "amber") -> str:
+    return f"{indicator['type'].upper()} {indicator['value']} TLP:{tlp.upper()}"
 
 
 def test_a_slow_campaign_lists_every_indicator_and_its_pace(service: Service, open_board) -> None:
@@ -75,3 +75,34 @@ def test_a_fast_campaign_says_so(service: Service, open_board) -> None:
     expect(warning.locator(".pace")).to_have_text("fast campaign")
     expect(warning.locator(".indicators li")).to_have_text([shown(ip)])
     board.assert_clean()
+
+
+def test_an_indicator_reported_under_tlp_red_is_withheld_from_responders(
+    service: Service, open_board
+) -> None:
+    """The campaign still reaches the responder, counted in full, with the reason its indicator
+    is not shown; the reporters' supervisor reads it, marked TLP:RED."""
+    responder = open_board(service.url, service.key("responder", name="Rita"))
+    ip = {"type": "ipv4", "value": CAMPAIGN_IP}
+    for org in ("grid-a", "grid-b", "grid-c"):
+        service.report(service.operator(org, "energy"), significant(indicators=[ip], tlp="red"))
+
+    warning = responder.page.locator('li.warning[data-kind="campaign"]')
+    expect(warning).to_have_count(1)
+    expect(warning.locator(".w-title")).to_contain_text("withheld under TLP:RED")
+    expect(warning.locator(".w-title")).not_to_contain_text(CAMPAIGN_IP)
+    expect(warning.locator(".indicators li.withheld")).to_have_text(
+        ["IPV4 TLP:RED an indicator withheld under TLP:RED, reported by 3 organizations"]
+    )
+    campaign = responder.page.locator("#campaigns-list > li")
+    expect(campaign.locator(".kind")).to_have_text("1 indicator")
+    expect(campaign.locator(".indicators li.withheld .tlp")).to_have_text("TLP:RED")
+    expect(responder.page.locator("body")).not_to_contain_text(CAMPAIGN_IP)
+    warning.scroll_into_view_if_needed()
+    responder.shot("tlp-red-withheld")
+    responder.assert_clean()
+
+    supervisor = open_board(service.url, service.key("supervisor", name="Alice"))
+    held = supervisor.page.locator('li.warning[data-kind="campaign"] .indicators li')
+    expect(held).to_have_text([shown(ip, "red")])
+    supervisor.assert_clean()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.db.tables import warnings
+from awareness.eventlog.tlp import Marking
 from awareness.eventlog.writer import EventWriter
 from awareness.scoring import (
     Risk,
@@ -19,6 +20,7 @@ from awareness.scoring import (
     dependency_evidence,
     dependency_title,
 )
+from awareness.views.markings import indicator_markings, named_indicators
 from awareness.views.sectors import level_change
 from awareness.views.warnings import warning_view
 
@@ -38,8 +40,12 @@ async def emit_warning(
     campaign_id: int | None = None,
     pace: str | None = None,
     indicators: list[dict[str, str]] | None = None,
+    marked: Sequence[Marking] = (),
 ) -> int:
+    """`marked`: the TLP markings of what it names beyond its indicators and evidence's
+    `{"type", "value"}` objects, which are read here (an exposure's product or CVE)."""
     targets = sorted(set(target_orgs)) if target_orgs is not None else None
+    markings = await markings_for(conn, {"indicators": indicators, "evidence": evidence}, marked)
     row: dict[str, Any] = {
         "kind": kind,
         "sector": sector,
@@ -51,6 +57,7 @@ async def emit_warning(
         "campaign_id": campaign_id,
         "pace": pace,
         "indicators": indicators,
+        "markings": markings,
         "created_at": at,
         "acknowledged_at": None,
         "acknowledged_by": None,
@@ -67,6 +74,7 @@ async def emit_warning(
         data=lambda seq: warning_view(row | {"seq": seq}),
         at=at,
         warning_id=row["id"],
+        markings=markings,
     )
     await conn.execute(warnings.update().where(warnings.c.id == row["id"]).values(seq=seq))
     return seq
@@ -98,6 +106,7 @@ async def emit_level_change(
             dependency_risk=[risk.to_json() for risk in dependency_risk],
         ),
         at=at,
+        markings=await markings_for(conn, outcome.evidence),
     )
     if outcome.escalated:
         await emit_warning(
@@ -146,3 +155,12 @@ def _reason(outcome: SectorOutcome) -> str:
         return f"sector score {outcome.score:.1f}"
     names = sorted({floor.rule.replace("_", " ") for floor in holding})
     return ", ".join(names) + f" (score {outcome.score:.1f})"
+
+
+async def markings_for(
+    conn: AsyncConnection, data: Any, marked: Sequence[Marking] = ()
+) -> list[dict[str, Any]] | None:
+    """The TLP markings of everything `data` names (None: it names nothing reported)."""
+    named = named_indicators(data)
+    found = [*marked, *(await indicator_markings(conn, named) if named else ())]
+    return [marking.to_json() for marking in found] or None

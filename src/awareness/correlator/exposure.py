@@ -24,6 +24,7 @@ from awareness.scoring import (
     involved_recently,
 )
 from awareness.scoring.exposure import CVE, PRODUCT
+from awareness.views.markings import report_marking
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,13 @@ async def _warn(
         evidence=evidence,
         at=at,
         target_orgs=[h.org_id for h in due],
+        marked=await report_marking(
+            ctx.conn,
+            sighting.incident_id,
+            kind=match.on,
+            value=match.key,
+            aliases=(match.name, match.vendor or "", match.product or ""),
+        ),
     )
     await upsert(
         ctx.conn,

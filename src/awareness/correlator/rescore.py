@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from awareness.consumers.leader import lead
 from awareness.correlator.batch import run_batch, run_ticks
 from awareness.correlator.correlator import Correlator
+from awareness.correlator.emit import markings_for
 from awareness.correlator.state import load_cursor
 from awareness.db.engine import Database
 from awareness.db.migrate import upgrade_to_head
@@ -310,6 +311,7 @@ async def replace_live_state(live: Database, rebuilt: Database, *, now: datetime
                     await writer.append(
                         type="sector_level", kind="sector_level", sector=row["sector"],
                         sectors=(), data=change, at=now,
+                        markings=await markings_for(conn, row["evidence"]),
                     )  # fmt: skip
     return changed
 

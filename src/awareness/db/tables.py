@@ -350,6 +350,8 @@ warnings = sa.Table(
     # Campaign warnings: fast or slow, and the campaign's indicators when it was raised.
     sa.Column("pace", sa.String(4)),
     sa.Column("indicators", JSONValue),
+    # TLP: per item it names, who the reports that shared it let see it (eventlog.tlp.Marking).
+    sa.Column("markings", JSONValue),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("acknowledged_at", UTCDateTime),
     sa.Column("acknowledged_by", sa.String(200)),

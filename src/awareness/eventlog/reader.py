@@ -26,6 +26,8 @@ class Event:
     created_at: datetime
     sectors: frozenset[str] = field(default=frozenset())
     targets: frozenset[str] = field(default=frozenset())
+    # TLP: what the items it names let each reader see (eventlog.tlp); never sent as such.
+    markings: list[dict[str, Any]] | None = None
 
     @property
     def key(self) -> str:
@@ -48,6 +50,7 @@ def _event(row: sa.Row[Any]) -> Event:
         row.created_at,
         frozenset(row.audience["sectors"]),
         frozenset(row.audience["targets"]),
+        row.audience.get("markings"),
     )
 
 

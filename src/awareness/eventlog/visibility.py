@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from awareness.auth.principal import Principal, Role
 from awareness.db.tables import event_sectors, event_targets
+from awareness.eventlog.tlp import RANK, Marking, key_of, markings_of, read, withhold
 
 
 def visible_to(
@@ -106,7 +107,67 @@ def withhold_campaigns(principal: Principal, evidence: Mapping[str, Any]) -> dic
     return {**evidence, "floors": kept} if withheld else None
 
 
-def redaction(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any] | None:
+def redaction(
+    principal: Principal,
+    warning: Mapping[str, Any],
+    markings: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """The fields of a warning (or a level change) a reader must see instead, None: nothing to
+    hide. First its scope (`_scope`), then the TLP of what it names (`_tlp`)."""
+    changes = _scope(principal, warning)
+    if markings:
+        merged = {**warning, **changes} if changes else warning
+        found = _tlp(principal, merged, markings_of(markings))
+        if found:
+            changes = (changes or {}) | found
+    return changes or None
+
+
+def _tlp(
+    principal: Principal, warning: Mapping[str, Any], markings: list[Marking]
+) -> dict[str, Any]:
+    """What TLP withholds from this reader: every item no report of which reaches it leaves the
+    indicators, the title and the evidence, and is listed as withheld with its reason. A
+    warning (not a level change) also says the TLP each shown indicator is held under and its
+    own, the most restrictive of what it shows."""
+    addressed = principal.role is Role.operator and principal.org_id in (
+        warning.get("target_orgs") or ()
+    )
+    reading = read(principal, markings, addressed=addressed)
+    changes: dict[str, Any] = {}
+    if reading.withheld:
+        for field in ("title", "evidence"):
+            if field in warning:
+                changes[field] = withhold(warning[field], reading.withheld)
+    if "title" not in warning:
+        return changes
+    base = "amber" if warning.get("kind") == "exposure" else "green"
+    changes["tlp"] = max([base, *reading.shown.values()], key=RANK.__getitem__)
+    changes["withheld"] = [
+        {
+            "type": m.type,
+            "tlp": m.clearest,
+            "organizations": m.organizations,
+            "reason": m.reason(),
+        }
+        for m in reading.withheld
+    ]
+    listed = warning.get("indicators")
+    if listed is not None:
+        hidden = {key_of(m.type, m.value) for m in reading.withheld}
+        changes["indicators"] = [
+            {
+                "type": i["type"],
+                "value": i["value"],
+                "tlp": reading.shown.get(key_of(i["type"], i["value"])),
+            }
+            for i in listed
+            if key_of(i["type"], i["value"]) not in hidden
+        ]
+    return changes
+
+
+def _scope(principal: Principal, warning: Mapping[str, Any]) -> dict[str, Any] | None:
     """The fields of a warning a reader must see instead (None: nothing to hide). A level's
     evidence keeps only the campaigns the reader may see (`withhold_campaigns`). An operator
     never learns which other organizations a warning is addressed to, nor their assets; a

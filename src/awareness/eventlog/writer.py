@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -42,9 +43,11 @@ class EventWriter:
         at: datetime,
         targets: Iterable[str] = (),
         warning_id: int | None = None,
+        markings: list[dict[str, Any]] | None = None,
     ) -> int:
         """`data` is the event's read model, or a function of the new `seq` that gives it (a
-        warning names the seq of the event that raised it)."""
+        warning names the seq of the event that raised it). `markings` are the TLP markings of
+        what it names, kept with its audience."""
         await self.lock()
         concerned = sorted({sector, *sectors})
         addressed = sorted(set(targets))
@@ -57,7 +60,8 @@ class EventWriter:
                 sector=sector,
                 warning_id=warning_id,
                 data=known,
-                audience={"sectors": concerned, "targets": addressed},
+                audience={"sectors": concerned, "targets": addressed}
+                | ({"markings": markings} if markings else {}),
                 created_at=at,
             )
             .returning(events.c.seq)

@@ -42,7 +42,7 @@ class Audience:
     def encode(self, event: Event) -> str:
         message = event.message()
         if event.type in ("warning", "sector_level"):
-            changes = redaction(self.principal, event.data)
+            changes = redaction(self.principal, event.data, event.markings)
             if changes:
                 message["data"] = event.data | changes
         return json.dumps(message, separators=(",", ":"))

@@ -11,20 +11,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal, Role
 from awareness.db.tables import campaign_indicators, campaigns, event_sectors, warnings
+from awareness.eventlog.tlp import key_of, read
 from awareness.timestamps import UtcTime
-from awareness.vocabulary import IndicatorType, LevelName, Pace
+from awareness.views.markings import Withheld, indicator_markings
+from awareness.vocabulary import IndicatorType, LevelName, Pace, Tlp
 
 
 class CampaignIndicator(BaseModel):
     type: IndicatorType
     value: str
+    tlp: Tlp | None = Field(None, description="the TLP you hold it under")
 
 
 class CampaignView(BaseModel):
     id: int
-    indicator: CampaignIndicator = Field(description="the indicator that opened it")
+    indicator: CampaignIndicator | None = Field(
+        description="the indicator that opened it (null: withheld from you under TLP)"
+    )
     indicators: list[CampaignIndicator] = Field(
-        description="every indicator of its intrusion set, the first one first"
+        description="every indicator of its intrusion set you may see, the first one first"
+    )
+    withheld: list[Withheld] = Field(
+        default_factory=list,
+        description="its indicators no report of which reaches you (TLP), counted all the same",
     )
     pace: Pace
     organizations: int
@@ -81,7 +90,41 @@ async def list_campaigns(
         first = CampaignIndicator(type=row["indicator_type"], value=row["indicator_value"])
         others = [i for i in listed.get(row["id"], []) if i != first]
         views.append(_view(row, first, [first, *others]))
-    return views
+    return await _withhold(conn, principal, views) if principal is not None else views
+
+
+async def _withhold(
+    conn: AsyncConnection, principal: Principal, views: list[CampaignView]
+) -> list[CampaignView]:
+    """Each campaign's indicators as TLP lets this reader see them (`eventlog.tlp`)."""
+    named = {(i.type, i.value) for view in views for i in view.indicators}
+    markings = {(m.type, m.value): m for m in await indicator_markings(conn, named)}
+    shown = []
+    for view in views:
+        reading = read(
+            principal,
+            [markings[i.type, i.value] for i in view.indicators if (i.type, i.value) in markings],
+            addressed=False,
+        )
+        hidden = {key_of(m.type, m.value) for m in reading.withheld}
+        visible = [
+            i.model_copy(update={"tlp": reading.shown.get(key_of(i.type, i.value))})
+            for i in view.indicators
+            if key_of(i.type, i.value) not in hidden
+        ]
+        first = view.indicator
+        shown.append(
+            view.model_copy(
+                update={
+                    "indicator": visible[0]
+                    if visible and first and visible[0].value == first.value
+                    else None,
+                    "indicators": visible,
+                    "withheld": [Withheld.of(m) for m in reading.withheld],
+                }
+            )
+        )
+    return shown
 
 
 def _view(

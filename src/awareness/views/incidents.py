@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal
 from awareness.db.tables import assets, incident_assets, incidents, indicators
+from awareness.eventlog.tlp import may_read_report
 from awareness.timestamps import UtcTime
 from awareness.vocabulary import (
     Category,
@@ -51,6 +52,9 @@ class IncidentView(BaseModel):
     summary: str | None
     tlp: Tlp
     reference: str | None
+    withheld: str | None = Field(
+        None, description="why its indicators and summary are not shown to you (its TLP)"
+    )
 
 
 async def list_incidents(
@@ -60,7 +64,7 @@ async def list_incidents(
     if before_id is not None:
         query = query.where(incidents.c.id < before_id)
     rows = (await conn.execute(query.order_by(incidents.c.id.desc()).limit(limit))).mappings()
-    return await _with_details(conn, [dict(row) for row in rows])
+    return _readable(principal, await _with_details(conn, [dict(row) for row in rows]))
 
 
 async def get_incident(
@@ -72,7 +76,24 @@ async def get_incident(
     row = (await conn.execute(query)).mappings().first()
     if row is None:
         return None
-    return (await _with_details(conn, [dict(row)]))[0]
+    return _readable(principal, await _with_details(conn, [dict(row)]))[0]
+
+
+def _readable(principal: Principal, views: list[IncidentView]) -> list[IncidentView]:
+    """A report whose TLP does not reach its reader (an admin, under TLP:RED) keeps what it is,
+    not what it shared: no indicators, no summary."""
+    return [
+        view
+        if may_read_report(principal, tlp=view.tlp, org_id=view.org_id, sector=view.sector)
+        else view.model_copy(
+            update={
+                "indicators": [],
+                "summary": None,
+                "withheld": f"indicators and summary withheld under TLP:{view.tlp.upper()}",
+            }
+        )
+        for view in views
+    ]
 
 
 async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[IncidentView]:

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth.principal import Principal, Role
 from awareness.db.tables import events, sector_states
-from awareness.eventlog.visibility import withhold_campaigns
+from awareness.eventlog.visibility import redaction
 from awareness.scoring import Level, ScoringConfig, SectorsConfig, SectorScore, dependency_risk
 from awareness.timestamps import UtcTime, time_from_json
 from awareness.views.campaigns import CampaignView, list_campaigns
+from awareness.views.markings import indicator_markings, named_indicators
 from awareness.vocabulary import LevelName
 
 TREND_POINTS = 24
@@ -146,8 +147,15 @@ def _sector_view(
     )
 
 
-def _readable(principal: Principal, evidence: dict[str, Any]) -> dict[str, Any]:
-    return withhold_campaigns(principal, evidence) or evidence
+async def _readable(
+    conn: AsyncConnection, principal: Principal, evidence: dict[str, Any]
+) -> dict[str, Any]:
+    """The evidence with the campaigns the reader may not see reduced to counts, and the
+    indicators no report of which reaches it withheld (TLP)."""
+    named = named_indicators(evidence)
+    markings = [m.to_json() for m in await indicator_markings(conn, named)] if named else None
+    changes = redaction(principal, {"evidence": evidence}, markings)
+    return changes["evidence"] if changes and "evidence" in changes else evidence
 
 
 async def sector_detail(
@@ -192,7 +200,7 @@ async def sector_detail(
     )
     return SectorDetail(
         **overview.model_dump(),
-        evidence=_readable(principal, row["evidence"]) if row is not None else {},
+        evidence=await _readable(conn, principal, row["evidence"]) if row is not None else {},
         history=history,
         campaigns=touching,
         depends_on=[

@@ -14,11 +14,13 @@ from awareness.auth.principal import Principal
 from awareness.db.tables import warnings
 from awareness.eventlog.visibility import matching, redaction, visible_to
 from awareness.timestamps import UtcTime
+from awareness.views.markings import Withheld
 from awareness.vocabulary import (
     IndicatorType,
     LevelName,
     Pace,
     ResponseAction,
+    Tlp,
     WarningKind,
     WarningState,
 )
@@ -27,6 +29,11 @@ from awareness.vocabulary import (
 class WarningIndicator(BaseModel):
     type: IndicatorType
     value: str
+    tlp: Tlp | None = Field(
+        None,
+        description="the TLP you hold it under: the least restrictive report of it that "
+        "reaches you",
+    )
 
 
 class WarningView(BaseModel):
@@ -48,8 +55,19 @@ class WarningView(BaseModel):
         None, description="campaign warnings: fast (72 h window) or slow (90 days)"
     )
     indicators: list[WarningIndicator] | None = Field(
-        None, description="campaign warnings: every indicator of the campaign"
+        None, description="campaign warnings: every indicator of the campaign you may see"
     )
+    withheld: list[Withheld] = Field(
+        default_factory=list,
+        description="what the warning names that the reporters' TLP does not let reach you; "
+        "counted in its level and evidence all the same",
+    )
+    tlp: Tlp = Field(
+        "green",
+        description="how you may share this warning: the most restrictive TLP of what "
+        "it shows you (exposure warnings: amber at least, for the organizations addressed)",
+    )
+    markings: list[dict[str, Any]] | None = Field(None, exclude=True)
     acknowledged_at: UtcTime | None
     acknowledged_by: str | None
     state: WarningState = Field(
@@ -91,10 +109,16 @@ def warning_view(row: Mapping[str, Any] | sa.RowMapping) -> WarningView:
 
 def redact(principal: Principal, warning: WarningView) -> WarningView:
     """The warning as this reader may see it (`eventlog.visibility.redaction`)."""
-    changes = redaction(
-        principal, {"target_orgs": warning.target_orgs, "evidence": warning.evidence}
+    shown = {"kind": warning.kind, "title": warning.title, "target_orgs": warning.target_orgs,
+             "evidence": warning.evidence,
+             "indicators": [i.model_dump() for i in warning.indicators or ()]
+             if warning.indicators is not None else None}  # fmt: skip
+    changes = redaction(principal, shown, warning.markings)
+    if not changes:
+        return warning
+    return WarningView.model_validate(
+        warning.model_dump() | changes | {"markings": warning.markings}
     )
-    return warning.model_copy(update=changes) if changes else warning
 
 
 def ack_view(warning: WarningView) -> AckView:
