@@ -39,6 +39,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from awareness.auth.principal import Role
+from awareness.exchange.ids import collection_id, inbox_id
+
+_TAXII = "/taxii2/api/collections"
+_WARNINGS, _CAMPAIGNS, _INCIDENTS = (
+    collection_id(name) for name in ("warnings", "campaigns", "incidents")
+)
+_CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+_INBOX_A = inbox_id("org-a")  # org-a's writable collection
+_NO_STATUS = "00000000-0000-4000-8000-000000000000"
 
 PRINCIPALS = (
     "anon", "bad", "revoked", "op_a", "op_b", "op_w", "sup_e", "sup_all", "resp_e", "resp_all",
@@ -66,6 +75,11 @@ MATRIX: dict[str, str] = {
     "GET /v1/warnings/{exposure}.cap":    "401 401 401 404 200 404 200 200 200 200 200",
     "GET /v1/warnings/{missing}.cap":     "401 401 401 404 404 404 404 404 404 404 404",
     "GET /v1/warnings.atom":              "401 401 401 200 200 200 200 200 200 200 200",
+    # The MISP feed: the same readers as the list, each pulling its own events (an event
+    # outside a key's scope is 404 like one that never was: tests/exchange/test_misp.py).
+    "GET /misp/feed/manifest.json":       "401 401 401 200 200 200 200 200 200 200 200",
+    "GET /misp/feed/hashes.csv":          "401 401 401 200 200 200 200 200 200 200 200",
+    "GET /misp/feed/{missing}.json":      "401 401 401 404 404 404 404 404 404 404 404",
     # Acknowledging: supervisors and responders, a warning they may see; others' are 404.
     "POST /v1/warnings/{warning_e}/ack":  "401 401 401 403 403 403 200 200 200 200 200",
     "POST /v1/warnings/{warning_w}/ack":  "401 401 401 403 403 403 404 200 404 200 200",
@@ -125,12 +139,35 @@ MATRIX: dict[str, str] = {
     # Public: no key needed, and a bad one is not even looked at.
     "GET /v1/vocabulary":                 "200 200 200 200 200 200 200 200 200 200 200",
     "GET /healthz":                       "200 200 200 200 200 200 200 200 200 200 200",
+    "GET /docs/stix-warning-extension.json": "200 200 200 200 200 200 200 200 200 200 200",
     "GET /readyz":                        "200 200 200 200 200 200 200 200 200 200 200",
     "GET /openapi.json":                  "200 200 200 200 200 200 200 200 200 200 200",
     "GET /docs":                          "200 200 200 200 200 200 200 200 200 200 200",
     # Metrics tell who is connected and how much is reported: the admin key (or the metrics
     # token, or anyone when `metrics.public` is set; neither is here).
     "GET /metrics":                       "401 401 401 403 403 403 403 403 403 403 200",
+    # TAXII 2.1: every role, each reading the collections its /v1 lists show it; a collection
+    # it may not read is absent (404), as a record outside its scope.
+    "GET /taxii2/":                       "401 401 401 200 200 200 200 200 200 200 200",
+    "GET /taxii2/api/":                   "401 401 401 200 200 200 200 200 200 200 200",
+    "GET /taxii2/api/collections/":       "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_WARNINGS}/":          "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_WARNINGS}/objects/":  "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_WARNINGS}/manifest/": "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_WARNINGS}/objects/{_CLEAR}/": "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_WARNINGS}/objects/{_CLEAR}/versions/":
+                                          "401 401 401 200 200 200 200 200 200 200 200",
+    f"GET {_TAXII}/{_CAMPAIGNS}/objects/": "401 401 401 404 404 404 200 200 200 200 200",
+    f"GET {_TAXII}/{_INCIDENTS}/":         "401 401 401 200 200 200 200 200 404 404 200",
+    f"GET {_TAXII}/{_INCIDENTS}/objects/": "401 401 401 200 200 200 200 200 404 404 200",
+    "GET /taxii2/api/collections/nothing/": "401 401 401 404 404 404 404 404 404 404 404",
+    # Writing: an operator to its own organization's collection only (the matrix sends no body,
+    # so org-a's request passes every check but the media type's: 415); another's is absent
+    # (404), a read collection read-only (403); other roles never write (403). A status is read
+    # by the organization that posted it (tests/exchange/test_taxii_inbox.py).
+    f"POST {_TAXII}/{_INBOX_A}/objects/":  "401 401 401 415 404 404 403 403 403 403 403",
+    f"POST {_TAXII}/{_WARNINGS}/objects/": "401 401 401 403 403 403 403 403 403 403 403",
+    f"GET /taxii2/api/status/{_NO_STATUS}/": "401 401 401 404 404 404 403 403 403 403 403",
 }
 # fmt: on
 
@@ -146,10 +183,15 @@ ORGS = tuple(SECTOR)
 # Campaign indicators need a name that resolves on the internet: `.example` never makes one.
 ENERGY_ONLY = "leak-energy-only.net"
 BOTH = "leak-both-sectors.net"
+# Reported under TLP:RED by three energy operators: a campaign everyone in energy's scope hears
+# of, whose indicator only its reporters and energy's supervisors may read.
+RED = "leak-red-campaign.net"
 CAMPAIGN_REPORTERS = {
     ENERGY_ONLY: ("energy-org-a1", "energy-org-a2", "energy-org-a3"),
     BOTH: ("energy-org-a4", "water-org-b1", "water-org-b2"),
+    RED: ("energy-org-a1", "energy-org-a2", "energy-org-a3"),
 }
+TLP = {RED: "red"}  # the others: amber, the default
 MIN_CAMPAIGN_ORGS = 3  # scoring.campaign.min_orgs, left at its default
 EXPOSURE_SOURCE = "energy-org-a1"  # a severe incident on its PLC warns the other PLC holders
 LATE_HOLDER = "water-org-b2"  # registers its PLC after that incident, and is warned then
@@ -196,11 +238,13 @@ class Reader:
         """Operators: their own organization's raw data. Supervisors: their sectors' raw data
         and the indicators of campaigns touching them. Responders never read raw reports: the
         indicators of campaigns touching their sectors, and the exposure targets in them with
-        their matched assets. Admins everything; no key nothing."""
+        their matched assets. Admins everything; no key nothing. Under TLP:RED, only the
+        reporters and their sector's supervisors."""
         if self.role is None:
             return set()
+        red = {value for value, tlp in TLP.items() if tlp == "red"}
         if self.role is Role.admin:
-            return set(EVERYTHING)
+            return set(EVERYTHING) - red
         if self.role is Role.operator:
             assert self.org is not None
             return {self.org} | ASSETS[self.org] | REPORTED[self.org]
@@ -208,7 +252,7 @@ class Reader:
         campaigns = {i for i, sectors in CAMPAIGN_SECTORS.items() if sectors & scope}
         if self.role is Role.responder:
             targets = {org for org in EXPOSED if SECTOR[org] in scope}
-            return targets | {EXPOSED[org] for org in targets} | campaigns
+            return targets | {EXPOSED[org] for org in targets} | (campaigns - red)
         orgs = {org for org in ORGS if SECTOR[org] in scope}
         return orgs | set().union(*(ASSETS[o] | REPORTED[o] for o in orgs)) | campaigns
 

@@ -6,7 +6,9 @@ route, the acknowledgements it may send, its live feed, a replay from the start,
 replay) is searched for the organization ids, asset ids and indicator values it must not learn.
 
 What a reader may learn is derived from that world and the rules in `matrix.Reader.allowed`,
-never from the API's answers. TLP markings are not enforced yet and not tested here."""
+never from the API's answers. One campaign is reported under TLP:RED: its indicator reaches its
+reporters and energy's supervisors, and nobody else, in any answer, frame or export (CAP, Atom,
+TAXII, MISP)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from awareness.api.app import create_app
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
+from awareness.exchange.ids import collection_id
 from tests.conftest import (
     PLC,
     SEVERE,
@@ -52,8 +55,10 @@ from tests.security.matrix import (
     ORGS,
     PLC_HOLDERS,
     READERS,
+    RED,
     REPORTED,
     SECTOR,
+    TLP,
     Reader,
     plc_asset,
     private_asset,
@@ -76,9 +81,16 @@ GETS = {
     "assets": ["/v1/assets?limit=1000"],
     "orgs": ["/v1/orgs"],
     "public": ["/v1/vocabulary", "/healthz", "/readyz", "/metrics"],
+    "atom": ["/v1/warnings.atom"],
+    "taxii": [
+        f"/taxii2/api/collections/{collection_id(name)}/objects/?limit=1000"
+        for name in ("warnings", "campaigns", "sightings", "incidents", "exposure")
+    ],
+    "misp": ["/misp/feed/manifest.json", "/misp/feed/hashes.csv"],
 }
 FEED_FILTERED = "after=0&sector=energy&sector=water&kind=exposure&kind=campaign&kind=sector_level"
-SOURCES = (*GETS, "incident-each", "ack-each", "feed-live", "feed-replay", "feed-filtered")
+SOURCES = (*GETS, "incident-each", "cap-each", "misp-each", "ack-each", "feed-live",
+           "feed-replay", "feed-filtered")  # fmt: skip
 
 
 def leaks(reader: Reader, text: str) -> list[str]:
@@ -172,7 +184,10 @@ async def _scenario(app: FastAPI, base: str, clock: ManualClock) -> dict[tuple[s
             await report(org, QUIET, indicators=indicators, affected_assets=[private_asset(org)])
         for indicator, reporters in CAMPAIGN_REPORTERS.items():
             for org in reporters:
-                await report(org, QUIET, indicators=[{"type": "domain", "value": indicator}])
+                await report(
+                    org, QUIET, indicators=[{"type": "domain", "value": indicator}],
+                    tlp=TLP.get(indicator, "amber"),
+                )  # fmt: skip
         await report(EXPOSURE_SOURCE, SEVERE, affected_assets=[plc_asset(EXPOSURE_SOURCE)])
         late = {"asset_id": plc_asset(LATE_HOLDER), **PLC}
         posted = await http.post("/v1/assets", json=late, headers=operators[LATE_HOLDER])
@@ -204,6 +219,17 @@ async def _scenario(app: FastAPI, base: str, clock: ManualClock) -> dict[tuple[s
                 for item in incidents["items"]
             ]
             texts[(reader.name, "incident-each")] = "\n".join(answers)
+            answers = [
+                (await http.get(f"/v1/warnings/{i}.cap", headers=headers)).text
+                for i in range(1, last + 1)
+            ]
+            texts[(reader.name, "cap-each")] = "\n".join(answers)
+            manifest = await http.get("/misp/feed/manifest.json", headers=headers)
+            events = manifest.json() if manifest.status_code == 200 else {}
+            answers = [manifest.text] + [
+                (await http.get(f"/misp/feed/{uuid}.json", headers=headers)).text for uuid in events
+            ]
+            texts[(reader.name, "misp-each")] = "\n".join(answers)
         for name, text in (await _close(replay, 0.3)).items():
             texts[(name, "feed-replay")] = text
         for name, text in (await _close(filtered, 0)).items():
@@ -229,7 +255,7 @@ async def test_nothing_outside_scope(seen: Seen, reader: str, source: str) -> No
 
 # What each reader must find, so every search above runs over real answers, not refusals.
 MUST_SEE: dict[tuple[str, str], set[str]] = {
-    ("op-a1", "incidents"): {private_indicator("energy-org-a1"), ENERGY_ONLY},
+    ("op-a1", "incidents"): {private_indicator("energy-org-a1"), ENERGY_ONLY, RED},
     ("op-a1", "assets"): ASSETS["energy-org-a1"],
     ("op-a1", "incident-each"): {private_asset("energy-org-a1")},
     ("op-a4", "incidents"): {BOTH},
@@ -239,7 +265,14 @@ MUST_SEE: dict[tuple[str, str], set[str]] = {
     ("op-b3", "incidents"): {private_indicator("water-org-b3")},
     ("sup-energy", "incidents"): {"energy-org-a4", private_indicator("energy-org-a2")},
     ("sup-energy", "assets"): {plc_asset("energy-org-a2")},
-    ("sup-energy", "campaigns"): {ENERGY_ONLY, BOTH},
+    ("sup-energy", "campaigns"): {ENERGY_ONLY, BOTH, RED},
+    ("sup-energy", "feed-replay"): {RED},
+    ("sup-energy", "cap-each"): {RED},
+    ("sup-energy", "taxii"): {RED, ENERGY_ONLY, BOTH},
+    ("sup-energy", "misp-each"): {RED, ENERGY_ONLY},
+    ("resp-energy", "taxii"): {ENERGY_ONLY},
+    ("resp-energy", "misp-each"): {ENERGY_ONLY},
+    ("resp-energy", "atom"): {"withheld under TLP:RED"},
     ("sup-energy", "warnings"): {plc_asset("energy-org-a2")},
     ("sup-energy", "feed-live"): {plc_asset("energy-org-a2"), ENERGY_ONLY},
     ("sup-water", "campaigns"): {BOTH},
@@ -323,7 +356,8 @@ async def test_the_search_catches_a_leak(seen: Seen) -> None:
     everything = "\n".join(seen.texts[("sup-all", s)] for s in ("incidents", "assets"))
     assert all(value in everything for value in EVERYTHING)
     hiding = [reader for reader in READERS if reader.forbidden()]
-    assert {r.name for r in READERS} - {r.name for r in hiding} == {"admin", "sup-all"}
+    assert {r.name for r in READERS} - {r.name for r in hiding} == {"sup-all"}
+    assert BY_NAME["admin"].forbidden() == {RED}
     for reader in hiding:
         assert leaks(reader, everything) == sorted(reader.forbidden())
     # The derived scopes say what the module doc says.
@@ -337,9 +371,47 @@ async def test_the_search_catches_a_leak(seen: Seen) -> None:
         plc_asset("water-org-b1"),
         plc_asset("water-org-b2"),
     }
+    assert RED in BY_NAME["sup-energy"].allowed() - BY_NAME["resp-energy"].allowed()
+    assert RED in BY_NAME["op-a1"].allowed() - BY_NAME["op-a4"].allowed()
     assert BY_NAME["op-a4"].allowed() == {
         "energy-org-a4",
         BOTH,
         *REPORTED["energy-org-a4"],
         private_asset("energy-org-a4"),
     }
+
+
+@pytest.mark.parametrize("reader", ["resp-energy", "resp-all", "admin"])
+async def test_a_red_campaign_says_what_it_withholds(seen: Seen, reader: str) -> None:
+    """Those the TLP:RED reports do not reach still hear of the campaign, counted in full,
+    and read why its indicator is not shown."""
+    warnings = json.loads(seen.texts[(reader, "warnings")])["items"]
+    withheld = [w for w in warnings if w["kind"] == "campaign" and w["withheld"]]
+    assert withheld, "the red campaign's warning reached the reader"
+    for warning in withheld:
+        assert warning["withheld"] == [
+            {
+                "type": "domain",
+                "tlp": "red",
+                "organizations": 3,
+                "reason": "an indicator withheld under TLP:RED, reported by 3 organizations",
+            }
+        ]
+        assert warning["indicators"] == []
+        assert "withheld under TLP:RED" in warning["title"]
+        assert warning["evidence"]["organizations"] == 3
+    campaigns = json.loads(seen.texts[(reader, "campaigns")])["items"]
+    (red,) = [c for c in campaigns if c["withheld"]]
+    assert red["indicator"] is None
+    assert red["indicators"] == []
+    assert red["organizations"] == 3
+
+
+async def test_the_reporters_supervisors_read_it_marked_red(seen: Seen) -> None:
+    warnings = json.loads(seen.texts[("sup-energy", "warnings")])["items"]
+    warning = next(
+        w for w in warnings if w["kind"] == "campaign" and RED in json.dumps(w["indicators"])
+    )
+    assert warning["indicators"] == [{"type": "domain", "value": RED, "tlp": "red"}]
+    assert warning["tlp"] == TLP[RED]
+    assert warning["withheld"] == []

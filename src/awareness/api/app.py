@@ -28,9 +28,12 @@ from awareness.api import (
     exports,
     feed,
     health,
+    misp,
     reports,
     response,
     subscriptions,
+    taxii,
+    taxii_inbox,
     vocabulary,
 )
 from awareness.api.components import Components
@@ -207,9 +210,16 @@ def create_app(
     )
     app.state.components = components
     errors.install(app)
-    routers = (health, reports, board, response, exports, feed, subscriptions, admin, vocabulary)
+    routers = (
+        health, reports, board, response, exports, feed, subscriptions, admin, vocabulary, misp,
+    )  # fmt: skip
     for module in (*routers, docs):
         app.include_router(module.router)
+    app.include_router(taxii.router)
+    app.include_router(taxii_inbox.router)
+    # Last of the TAXII routes (after any other router under /taxii2/): unknown paths there.
+    app.include_router(taxii.fallback)
+    app.include_router(taxii.schema)
     app.router.routes.append(feed.feed_route)
     app.router.routes.append(Dashboard(lambda: docs.api_routes(app.routes)))
     app.add_middleware(

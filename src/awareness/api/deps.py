@@ -4,6 +4,8 @@ for HTTP and for the feed alike."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -89,14 +91,25 @@ async def admit(
 
 
 def bearer_key(connection: HTTPConnection) -> str | None:
+    """The key of `Authorization: Bearer KEY`, or of `Basic` with the key as the password (and
+    any user name): OpenCTI and MISP fetch TAXII collections and feeds with Basic."""
     scheme, _, key = connection.headers.get("authorization", "").partition(" ")
-    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+    key = key.strip()
+    if scheme.lower() == "basic" and key:
+        try:
+            key = base64.b64decode(key, validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return key or None
+    return key if scheme.lower() == "bearer" and key else None
 
 
 async def authenticate(request: Request) -> Principal:
     key = bearer_key(request)
     if key is None:
-        raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
+        raise Unauthenticated(
+            "send your API key as 'Authorization: Bearer <key>' (or as the password of Basic)"
+        )
     principal = await admit(components_of(request), request, key)
     request.state.key_id = principal.key_id
     return principal

@@ -3,6 +3,7 @@ contract's status codes."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class NotAcceptable(AwarenessError):
+    """The client accepts no media type the endpoint answers in (TAXII: 406)."""
+
+
 STATUS: dict[type[AwarenessError], int] = {
     errors.InvalidRequest: 400,
     errors.Unauthenticated: 401,
@@ -30,6 +36,7 @@ STATUS: dict[type[AwarenessError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
+    NotAcceptable: 406,
     errors.UnsupportedMediaType: 415,
     errors.ValidationFailed: 422,
     errors.RateLimited: 429,
@@ -169,26 +176,59 @@ def error_response(exc: AwarenessError) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def _domain(_request: Request, exc: Exception) -> JSONResponse:
+TAXII_PREFIX = "/taxii2/"
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+_TAXII_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+                 406: "Not acceptable", 413: "Too large", 415: "Unsupported media type",
+                 422: "Bad request", 429: "Too many requests", 503: "Unavailable"}  # fmt: skip
+
+
+def _for(request: Request, answer: JSONResponse) -> JSONResponse:
+    """Under /taxii2/ every error is a TAXII error message in the TAXII media type: invalid
+    parameters are 400 (naming them), and a 401 asks for Basic, which TAXII clients send."""
+    if not request.url.path.startswith(TAXII_PREFIX):
+        return answer
+    body = json.loads(bytes(answer.body))
+    status = 400 if answer.status_code == 422 else answer.status_code
+    description = body.get("detail", "")
+    if body.get("errors"):
+        description += ": " + "; ".join(f"{e['field']}: {e['message']}" for e in body["errors"])
+    headers = {k: v for k, v in answer.headers.items() if k in ("retry-after", "allow")}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="awareness"'
+    message = {"title": _TAXII_TITLES.get(status, "Error"), "description": description,
+               "http_status": str(status)}  # fmt: skip
+    return JSONResponse(message, status_code=status, headers=headers, media_type=TAXII_MEDIA_TYPE)
+
+
+def answer_error(request: Request, exc: AwarenessError) -> JSONResponse:
+    """The answer to a domain error, in the form of the API the request was for."""
+    return _for(request, error_response(exc))
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AwarenessError)
-    return error_response(exc)
+    return answer_error(request, exc)
 
 
-async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return error_response(errors.InvalidRequest("the body is not valid JSON"))
+        return _for(request, error_response(errors.InvalidRequest("the body is not valid JSON")))
     fields = []
     for e in exc.errors():
         loc = [str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")]
         fields.append(FieldError(".".join(loc) or "body", e["msg"].removeprefix("Value error, ")))
-    return error_response(errors.ValidationFailed(fields))
+    return _for(request, error_response(errors.ValidationFailed(fields)))
 
 
-async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable", extra={"error": type(exc).__name__})
-    return error_response(
-        errors.Unavailable("the database is unavailable; retry after the given seconds")
+    return _for(
+        request,
+        error_response(
+            errors.Unavailable("the database is unavailable; retry after the given seconds")
+        ),
     )
 
 
@@ -211,7 +251,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.connection_invalidated or isinstance(exc.orig, _CONNECTION_LOST):
         return await _database_down(request, exc)
     log.error("database error", exc_info=exc)
-    return error_response(errors.AwarenessError("internal error"))
+    return _for(request, error_response(errors.AwarenessError("internal error")))
 
 
 async def _client_gone(_request: Request, _exc: Exception) -> Response:

@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 from prometheus_client import Histogram
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from awareness.api.errors import answer_error
 from awareness.errors import PayloadTooLarge
 from awareness.logs import request_id
 
@@ -130,11 +132,14 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit = self.max_batch_bytes if scope["path"].endswith("/batch") else self.max_bytes
+        path: str = scope["path"]
+        # A TAXII envelope holds up to 1,000 objects, as a batch does.
+        many = path.endswith("/batch") or path.startswith("/taxii2/")
+        limit = self.max_batch_bytes if many else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            answer = JSONResponse({"detail": f"the body exceeds {limit} bytes"}, status_code=413)
-            await answer(scope, receive, send)
+            refused = PayloadTooLarge(f"the body exceeds {limit} bytes")
+            await answer_error(Request(scope), refused)(scope, receive, send)
             return
         seen = 0
 

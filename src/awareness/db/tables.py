@@ -508,3 +508,34 @@ delivery_attempts = sa.Table(
     sa.Index("ix_delivery_attempts_subscription_id_id", "subscription_id", "id"),
     sa.Index("ix_delivery_attempts_at", "at"),
 )
+
+
+# ---- The TAXII 2.1 writable collection of each operator (`exchange/inbox.py`). ----
+
+# Every STIX object (by id and version) an organization posted that went into a report: a repost
+# of the same version stores nothing new, forever (not the 24 hours of an Idempotency-Key).
+# Written in the same transaction as the report it went into.
+stix_objects = sa.Table(
+    "stix_objects",
+    metadata,
+    sa.Column("org_id", ORG_ID, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("stix_id", sa.String(300), primary_key=True),
+    # `modified` (else `created`) as a canonical UTC time; "" for objects without one (SCOs).
+    sa.Column("version", sa.String(32), primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("status_id", sa.String(36), nullable=False),
+    sa.Column("stored_at", UTCDateTime, nullable=False),
+)
+
+# The TAXII status resource of each POST to a writable collection, as answered; readable by the
+# organization that posted it.
+taxii_statuses = sa.Table(
+    "taxii_statuses",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("org_id", ORG_ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("key_id", sa.BigInteger, sa.ForeignKey("api_keys.id"), nullable=False),
+    sa.Column("request_timestamp", UTCDateTime, nullable=False),
+    sa.Column("body", JSONValue, nullable=False),
+)
