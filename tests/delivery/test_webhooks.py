@@ -6,6 +6,8 @@ subscription's owner, retried with the same `webhook-id` until delivered, in `se
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +17,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from awareness.auth.principal import Role
 from awareness.clock import ManualClock
 from awareness.db.tables import subscriptions
-from tests.conftest import SEVERE, World, incident, settle
+from tests.conftest import SEVERE, World, add_key, add_org, incident, settle
 from tests.delivery.conftest import Receiver, attempts_of, subscribe
 
 
@@ -266,3 +269,37 @@ async def test_pagerduty_is_never_a_digest(client: httpx.AsyncClient, world: Wor
     answer = await client.post("/v1/subscriptions", json=body, headers=world.admin)
     assert answer.status_code == 422
     assert [e["field"] for e in answer.json()["errors"]] == ["mode"]
+
+
+async def test_a_delivery_withholds_what_tlp_keeps_from_the_owner(
+    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock, receiver: Receiver
+) -> None:
+    """A campaign reported under TLP:RED reaches the responder's webhook without its indicator,
+    saying why; its sector's supervisor's webhook gets it, marked red."""
+    await add_org(app, "grid-east", "energy")
+    east = await add_key(app, Role.operator, org="grid-east")
+    theirs = await subscribe(client, world.energy_responder, target=receiver.url,
+                             kinds=["campaign"])  # fmt: skip
+    ours = await subscribe(client, world.energy_supervisor, target=receiver.url + "?s",
+                           kinds=["campaign"])  # fmt: skip
+    c2 = {"type": "domain", "value": "red-c2.evil-portal.ru"}
+    for headers in (world.grid_north, world.grid_south, east):
+        body = incident(detected_at=clock.now().isoformat(), indicators=[c2], tlp="red")
+        assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+    await settle(app)
+
+    got = await receiver.wait_for(2)
+    by_owner = {}
+    for request in got:
+        for created in (theirs, ours):
+            with contextlib.suppress(WebhookVerificationError):
+                by_owner[created["id"]] = Webhook(created["secret"]).verify(
+                    request.body, request.headers
+                )["data"]
+    responder, supervisor = by_owner[theirs["id"]], by_owner[ours["id"]]
+    assert c2["value"] not in json.dumps(responder)
+    assert responder["withheld"][0]["reason"] == (
+        "an indicator withheld under TLP:RED, reported by 3 organizations"
+    )
+    assert responder == (await warnings_as(client, world.energy_responder))[0]
+    assert supervisor["indicators"] == [c2 | {"tlp": "red"}]
