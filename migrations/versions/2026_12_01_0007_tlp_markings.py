@@ -64,7 +64,7 @@ def _markings(bind: sa.Connection, pairs: set[tuple[str, str]]) -> list[dict[str
             "value": value,
             "grants": {tlp: sorted(s) for tlp, s in grants[kind, value].items()},
             "organizations": len(orgs[kind, value]),
-        }  # fmt: skip
+        }
         for kind, value in sorted(grants)
     ]
     return found or None
