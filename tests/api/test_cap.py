@@ -10,8 +10,9 @@ import httpx
 from capvalidator.validate import Validator
 from fastapi import FastAPI
 
+from awareness.auth.principal import Role
 from awareness.clock import ManualClock
-from tests.conftest import World, report_severe, settle
+from tests.conftest import World, add_key, add_org, incident, report_severe, settle
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -26,6 +27,13 @@ def valid(xml: bytes) -> ET.Element:
 def field(alert: ET.Element, path: str) -> str | None:
     found = alert.find("/".join(f"{CAP}{part}" for part in path.split("/")))
     return found.text if found is not None else None
+
+
+def parameters(alert: ET.Element) -> dict[str, str | None]:
+    return {
+        str(p.findtext(f"{CAP}valueName")): p.findtext(f"{CAP}value")
+        for p in alert.iter(f"{CAP}parameter")
+    }
 
 
 async def energy_warning(
@@ -56,6 +64,7 @@ async def test_a_warning_is_an_alert_then_an_update_then_a_cancel(
     assert field(first, "info/category") == "Security"
     assert field(first, "info/headline") == warning["title"]
     assert field(first, "info/area/areaDesc") == "energy sector"
+    assert parameters(first)["TLP"] == "TLP:GREEN"  # a level: every key reads it
 
     acked = await client.post(f"/v1/warnings/{warning['id']}/ack", headers=world.energy_responder)
     assert acked.status_code == 200
@@ -108,3 +117,28 @@ async def test_the_atom_feed_carries_every_readable_warning_as_a_valid_alert(
         valid(ET.tostring(alert, encoding="utf-8", xml_declaration=True))
     water = ET.fromstring((await client.get("/v1/warnings.atom", headers=world.aqua)).content)
     assert water.findall(f"{ATOM}entry") == []
+
+
+async def test_an_alert_carries_its_tlp_and_what_it_withholds(
+    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock
+) -> None:
+    await add_org(app, "grid-east", "energy")
+    east = await add_key(app, Role.operator, org="grid-east")
+    c2 = "red-c2.evil-portal.ru"
+    for headers in (world.grid_north, world.grid_south, east):
+        body = incident(detected_at=clock.now().isoformat(), tlp="red",
+                        indicators=[{"type": "domain", "value": c2}])  # fmt: skip
+        assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
+    await settle(app)
+    listed = (await client.get("/v1/warnings", headers=world.energy_supervisor)).json()["items"]
+    path = f"/v1/warnings/{next(w for w in listed if w['kind'] == 'campaign')['id']}.cap"
+    held = valid((await client.get(path, headers=world.energy_supervisor)).content)
+    assert parameters(held)["TLP"] == "TLP:RED"
+    assert c2 in str(field(held, "info/headline"))
+    answer = await client.get(path, headers=world.energy_responder)
+    told = valid(answer.content)
+    assert c2 not in answer.text
+    assert parameters(told)["TLP"] == "TLP:GREEN"
+    assert "Withheld: an indicator withheld under TLP:RED, reported by 3 organizations." in str(
+        field(told, "info/description")
+    )

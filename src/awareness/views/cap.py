@@ -109,6 +109,7 @@ def alert(
            if warning.get("escalated_tier", 1) > 1 else "")
         + ".",
     ]  # fmt: skip
+    lines += [f"Withheld: {item['reason']}." for item in warning.get("withheld") or ()]
     add(info, "description", "\n".join(lines))
     add(info, "web", f"{public_url.rstrip('/')}/#warning-{warning['id']}")
     for name, value in (
@@ -116,6 +117,8 @@ def alert(
         ("awareness:kind", warning["kind"]),
         ("awareness:state", state),
         ("awareness:seq", str(warning["seq"])),
+        # How the reader may share it (TLP 2.0): the most restrictive of what it shows.
+        ("TLP", f"TLP:{str(warning.get('tlp') or 'green').upper()}"),
     ):
         parameter = ET.SubElement(info, f"{{{CAP_NS}}}parameter")
         add(parameter, "valueName", name)
