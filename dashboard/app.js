@@ -2,6 +2,7 @@
 import { createAlerts } from "./alerts.js";
 import { createApi } from "./api.js";
 import { mountCampaigns } from "./campaigns.js";
+import { mountOverdue } from "./clocks.js";
 import { mountDeliveries } from "./deliveries.js";
 import { $, h, replace } from "./dom.js";
 import { levels, refreshAges, sectorName } from "./format.js";
@@ -53,17 +54,19 @@ function layout(me, caps, store, api, sectorView) {
     const warnings = panel("warnings-panel", responder ? "Alert stream" : "Warnings");
     const campaigns = panel("campaigns-panel", "Active campaigns");
     const deliveries = caps.deliveries ? panel("deliveries-panel", "Deliveries") : null;
+    const overdue = responder ? null : panel("overdue-panel", "Overdue reports");
     if (responder) {
       alerts = createAlerts();
       warnings.append(alerts.controls);
     }
     replace(view, h("div", { class: `layout ${responder ? "responder" : "board"}` },
-      responder ? [warnings, sectors, campaigns] : [sectors, campaigns, warnings], deliveries)); // prettier-ignore
+      responder ? [warnings, sectors, campaigns] : [sectors, campaigns, warnings], overdue, deliveries)); // prettier-ignore
     parts.push(mountTiles(sectors, store, { onOpen: open, only, compact: responder }));
     parts.push(mountWarnings(warnings, store, { api, caps, me, mode: responder ? "stream" : "board",
       only, onOpenSector: open, labelledBy: "warnings-panel-heading" })); // prettier-ignore
     parts.push(mountCampaigns(campaigns, store, { onOpenSector: open }));
     if (deliveries) parts.push(mountDeliveries(deliveries, { api, role: me.role }));
+    if (overdue) mountOverdue(overdue, { api });
   }
   return { parts, alerts };
 }

@@ -1,6 +1,7 @@
 // The operator's forms (incident, asset) with the service's own validation messages next to
 // each field, and the organization's recent reports.
 import { query } from "./api.js";
+import { clockCell } from "./clocks.js";
 import { h, replace } from "./dom.js";
 import { clock, randomKey, sectorName } from "./format.js";
 import { vocabulary } from "./vocabulary.js";
@@ -279,12 +280,12 @@ export function mountReports(container, { api, me }) {
 function incidentTable(items) {
   if (!items.length) return h("p", { class: "muted" }, "No incident reported yet.");
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["#", "Detected", "Category", "Functional impact", "Location", "Indicators", "TLP"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["#", "Detected", "Category", "Functional impact", "Location", "Indicators", "TLP", "Reporting clocks"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, items.map((i) => h("tr", { "data-incident": String(i.id) },
       h("td", {}, String(i.id)), h("td", {}, clock(i.detected_at)), h("td", {}, words(i.category)),
       h("td", {}, words(i.functional_impact)), h("td", {}, words(i.location)),
       h("td", {}, indicatorCell(i.indicators)),
-      h("td", {}, i.tlp.toUpperCase()))))); // prettier-ignore
+      h("td", {}, i.tlp.toUpperCase()), h("td", {}, clockCell(i.clocks)))))); // prettier-ignore
 }
 
 /** Each indicator on its line; one on a known-benign list says which, as it never makes a

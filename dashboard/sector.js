@@ -2,6 +2,7 @@
 // from it the impact to expect from the sectors it depends on.
 import { $, h, replace } from "./dom.js";
 import { campaignItem } from "./campaigns.js";
+import { coverageSection } from "./coverage.js";
 import { impactList } from "./dependencies.js";
 import { age, clock, levelBadge, rank, ruleName, score, sectorName, sparkline, throttle, trendLabel } from "./format.js";
 
@@ -25,7 +26,8 @@ export function createSectorView(store, api) {
     }
     try {
       const detail = await api.get(`/v1/sectors/${encodeURIComponent(sector)}`);
-      if (current === sector) render(detail);
+      const coverage = await coverageSection(api, sector, detail.coverage);
+      if (current === sector) render(detail, coverage);
     } catch (error) {
       if (current === sector && fresh) replace(body, h("p", { class: "field-error" }, `Cannot load ${sectorName(sector)}: ${error.message}`));
     }
@@ -50,7 +52,7 @@ export function createSectorView(store, api) {
     if (current && (changed === current || changed === null)) reload();
   });
 
-  function render(d) {
+  function render(d, coverage) {
     const ev = d.evidence || {};
     const name = sectorName(d.sector);
     replace(title, `${name}: `, levelBadge(d.level));
@@ -61,6 +63,7 @@ export function createSectorView(store, api) {
     replace(
       body,
       h("p", { class: "why" }, explain(d, ev, holding)),
+      coverage ? section("Coverage", coverage, "coverage-section") : null,
       h("div", { class: "detail-grid" },
         h("dl", { class: "facts" },
           h("dt", {}, "Score"), h("dd", {}, score(d.score)),

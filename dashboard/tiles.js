@@ -1,5 +1,6 @@
 // Sector tiles: name, level as a word and a colour, score, the dependencies at risk beneath the
 // level (impact, never the tile's level or colour), 24-hour trend, age of the data.
+import { coverageMark, coverageText } from "./coverage.js";
 import { riskLines, riskText, strongFirst } from "./dependencies.js";
 import { h, replace } from "./dom.js";
 import { age, levelBadge, levels, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
@@ -27,7 +28,7 @@ export function mountTiles(container, store, { onOpen, only = null, compact = fa
         tiles.set(sector.sector, entry);
       }
       const key = JSON.stringify([sector.level, sector.score, sector.updated_at, sector.trend,
-                                  sector.dependency_risk]); // prettier-ignore
+                                  sector.dependency_risk, sector.coverage]); // prettier-ignore
       if (key !== entry.key) {
         fill(entry.button, sector);
         entry.key = key;
@@ -69,12 +70,14 @@ function fill(button, sector) {
     h("span", { class: "tile-level" }, levelBadge(level),
       h("span", { class: "tile-score" }, "score ", h("strong", {}, score(sector.score)))), // prettier-ignore
     riskLines(sector.dependency_risk),
+    coverageMark(sector.coverage),
     sparkline(sector.trend, trendLabel(sector.trend)),
     h("span", { class: "tile-age" }, sector.updated_at ? age(sector.updated_at, "updated ") : "no reports yet"),
     h("span", { class: "visually-hidden" }, `. Show why ${name} is ${level}.`),
   );
   const risks = strongFirst(sector.dependency_risk).map(riskText);
-  button.title = [`Why is ${name} ${level}?`, ...risks].join("\n");
+  const coverage = sector.coverage ? [`Coverage: ${coverageText(sector.coverage)}`] : [];
+  button.title = [`Why is ${name} ${level}?`, ...risks, ...coverage].join("\n");
   button.dataset.rank = String(rank(level));
 }
 

@@ -106,6 +106,7 @@ DATABASE_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("keys", "create", "--role", "admin"),
     ("keys", "revoke", "1"),
     ("rescore",),
+    ("audit", "verify"),
 )
 MIGRATE_FIRST = 'run "awareness migrate" first'
 CHECK_URL = "check that it is running and that AWARENESS_DATABASE_URL points at it"

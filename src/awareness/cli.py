@@ -34,9 +34,13 @@ orgs_app = typer.Typer(help="Operator organizations.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 log = logging.getLogger("awareness.cli")
 CLI_ACTOR = "cli"
 MIGRATE_FIRST = 'run "awareness migrate" first'
+# Records read per query when verifying; longer chains print their progress.
+AUDIT_PAGE = 5000
 
 
 def _settings() -> Settings:
@@ -263,6 +267,33 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(metavar="KEY_ID")]) -> Non
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"key {key_id} revoked")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 with the count when intact, else 1 naming the
+    first broken record and what is wrong with it."""
+    from awareness.auth import chain
+
+    settings = _settings()
+
+    def progress(checked: int, total: int) -> None:
+        if total > AUDIT_PAGE:
+            typer.echo(f"checked {checked} of {total} records", err=True)
+
+    async def job(database: Database) -> chain.Verdict:
+        return await chain.verify(database, page=AUDIT_PAGE, progress=progress)
+
+    verdict = _with_database(settings, job)
+    start = f" after the anchor at record {verdict.anchor_id}" if verdict.anchor_id else ""
+    if not verdict.intact:
+        typer.echo(
+            f"error: audit record {verdict.broken_id} is broken: {verdict.problem} "
+            f"({verdict.checked} records before it are intact{start})",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {verdict.checked} records{start}, head {verdict.head}")
 
 
 @app.command("settings")

@@ -44,11 +44,13 @@ def markdown() -> str:
         f"| `{ENV_PREFIX}DATABASE_URL` | `awareness.db` in the working directory | "
         "`sqlite+aiosqlite:///PATH` or `postgresql+asyncpg://USER:PASSWORD@HOST/DB` |",
         f"| `{ENV_PREFIX}CONFIG_DIR` | the `config/` folder shipped with the package | "
-        "a folder with `defaults.toml`, `scoring.toml` and `sectors.toml` |",
+        "a folder with `defaults.toml`, `scoring.toml`, `sectors.toml` and `regimes.toml` (the "
+        "reporting regimes: [Reporting clocks](#reporting-clocks)) |",
     ]
     for section, field in Settings.model_fields.items():
         value = getattr(defaults, section)
-        if section in ("database_url", "scoring", "sectors") or not isinstance(value, BaseModel):
+        skipped = ("database_url", "scoring", "sectors", "regimes")
+        if section in skipped or not isinstance(value, BaseModel):
             continue
         for name in type(value).model_fields:
             default = getattr(value, name)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from awareness.auth import audit
 from awareness.auth.principal import Principal
 from awareness.db.engine import Database
 from awareness.db.tables import delivery_attempts, events, subscriptions, warning_actions, warnings
@@ -23,6 +24,14 @@ from awareness.signals import Signals
 from awareness.timestamps import UtcTime
 from awareness.views.warnings import ActionView, WarningView, ack_view, find_warning
 from awareness.vocabulary import LevelName
+
+# The audit trail's name for each step of the timeline.
+AUDITED = {
+    "acknowledged": "warning.ack",
+    "assigned": "warning.assign",
+    "resolved": "warning.resolve",
+    "note": "warning.note",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,13 @@ async def _apply(
                 warning_id=warning.id, seq=seq, at=entry.at, actor=entry.actor,
                 action=entry.action, assignee=entry.assignee, note=entry.note, tier=entry.tier,
             )
+        )  # fmt: skip
+        await audit.record(
+            conn, at=step.now, actor=step.principal.actor,
+            action=AUDITED.get(entry.action, f"warning.{entry.action}"),
+            target=f"warning:{warning.id}",
+            details={"sector": warning.sector, "state": warning.state, "seq": seq}
+            | {k: v for k, v in (("assignee", entry.assignee), ("note", entry.note)) if v},
         )  # fmt: skip
     metrics.events_appended.inc()
     signals.events_committed(seq)

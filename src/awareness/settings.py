@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from awareness.paths import resource_dir
+from awareness.scoring.clocks import RegimesConfig
 from awareness.scoring.config import ScoringConfig, SectorsConfig
 from awareness.warninglists import DEFAULT_LISTS, available
 
@@ -31,6 +32,7 @@ CONFIG_FILES: dict[str, str | None] = {
     "defaults.toml": None,
     "scoring.toml": "scoring",
     "sectors.toml": "sectors",
+    "regimes.toml": "regimes",
 }
 
 
@@ -194,6 +196,36 @@ class DeliverySettings(_Section):
         return waits
 
 
+class CoverageSettings(_Section):
+    # Who counts as covered in a sector's coverage (GET /v1/sectors/{sector}/coverage): an
+    # asset report within inventory_days, any report (incident or asset) within report_days.
+    inventory_days: int = Field(30, ge=1)
+    report_days: int = Field(90, ge=1)
+
+
+class ReportingSettings(_Section):
+    # Reminders of an unfiled reporting stage, in percent of its window (100: the deadline).
+    reminders: tuple[int, ...] = (75, 100)
+    # Incidents aware longer ago than this have no more reminders (nor overdue listings).
+    horizon_days: float = Field(62.0, gt=0)
+    enabled: bool = True
+    poll_seconds: float = Field(30.0, gt=0)
+    retry_seconds: float = Field(5.0, gt=0)
+
+    @field_validator("reminders")
+    @classmethod
+    def _percents(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 0 < value <= 100 for value in values):
+            raise ValueError("each reminder is a percent of the window, 1 to 100")
+        return tuple(sorted(set(values)))
+
+
+class AuditSettings(_Section):
+    # 0 keeps the audit trail forever.
+    retention_days: float = Field(400.0, ge=0)
+    refusal_window_seconds: float = Field(60.0, gt=0, le=86400)
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -222,10 +254,14 @@ class Settings(BaseSettings):
     correlator: CorrelatorSettings = CorrelatorSettings()
     feed: FeedSettings = FeedSettings()
     delivery: DeliverySettings = DeliverySettings()
+    reporting: ReportingSettings = ReportingSettings()
     log: LogSettings = LogSettings()
+    audit: AuditSettings = AuditSettings()
+    coverage: CoverageSettings = CoverageSettings()
     metrics: MetricsSettings = MetricsSettings()
     scoring: ScoringConfig = ScoringConfig()
     sectors: SectorsConfig = SectorsConfig()
+    regimes: RegimesConfig = RegimesConfig({})
 
     @field_validator("database_url")
     @classmethod

@@ -76,6 +76,9 @@ async def test_defaults_apply_to_optional_fields(client: httpx.AsyncClient, worl
         "tlp": "amber",
         "reference": None,
         "withheld": None,
+        "aware_at": "2026-03-02T08:59:00Z",
+        "significant": False,
+        "clocks": [],
     }
 
 

@@ -64,6 +64,11 @@ MATRIX: dict[str, str] = {
     "GET /v1/sectors/energy":             "401 401 401 200 200 200 200 200 200 200 200",
     "GET /v1/sectors/water":              "401 401 401 200 200 200 200 200 200 200 200",
     "GET /v1/sectors/space":              "401 401 401 404 404 404 404 404 404 404 404",
+    # Coverage judges operators' duties and names the silent ones: that sector's supervisors
+    # and admins; another sector is 404 to a scoped supervisor, as one that does not exist.
+    "GET /v1/sectors/energy/coverage":    "401 401 401 403 403 403 200 200 403 403 200",
+    "GET /v1/sectors/water/coverage":     "401 401 401 403 403 403 404 200 403 403 200",
+    "GET /v1/sectors/space/coverage":     "401 401 401 403 403 403 404 404 403 403 404",
     # Warnings: filtered to the caller's scope, never refused; a filter outside it finds none.
     # The admin reads and acknowledges everything: it can issue itself any key anyway, and
     # reading as itself leaves the audit trail plain (README).
@@ -116,6 +121,13 @@ MATRIX: dict[str, str] = {
     "GET /v1/incidents/{incident_a}":     "401 401 401 200 404 404 200 200 403 403 200",
     "GET /v1/incidents/{incident_w}":     "401 401 401 404 404 200 404 200 403 403 200",
     "GET /v1/incidents/{missing}":        "401 401 401 404 404 404 404 404 403 403 404",
+    # Reporting clocks (org-a is under NIS2): an operator files its own incidents' stages;
+    # another's incident is 404. Overdue stages: as the incidents they belong to.
+    "POST /v1/incidents/{incident_a}/updates": "401 401 401 201 404 404 403 403 403 403 403",
+    "POST /v1/incidents/{incident_w}/updates": "401 401 401 404 404 422 403 403 403 403 403",
+    "POST /v1/incidents/{missing}/updates": "401 401 401 404 404 404 403 403 403 403 403",
+    "GET /v1/clocks/overdue":             "401 401 401 200 200 200 200 200 403 403 200",
+    "PUT /v1/orgs/org-a/regimes":         "401 401 401 403 403 403 403 403 403 403 200",
     "POST /v1/incidents":                 "401 401 401 201 201 201 403 403 403 403 403",
     "POST /v1/incidents/batch":           "401 401 401 201 201 201 403 403 403 403 403",
     # Writes stay in the key's organization: another's asset is unknown, an org field refused.
@@ -131,6 +143,9 @@ MATRIX: dict[str, str] = {
     "DELETE /v1/keys/{fresh_key}":        "401 401 401 403 403 403 403 403 403 403 204",
     "DELETE /v1/keys/{revoked_key}":      "401 401 401 403 403 403 403 403 403 403 404",
     "DELETE /v1/keys/{missing}":          "401 401 401 403 403 403 403 403 403 403 404",
+    # The audit trail: admins only, filters or not.
+    "GET /v1/audit":                      "401 401 401 403 403 403 403 403 403 403 200",
+    "GET /v1/audit?action=key.create&limit=5": "401 401 401 403 403 403 403 403 403 403 200",
     # The feed: every role, scoped by what it receives (test_leaks.py), never refused.
     "POST /v1/feed/tickets":              "401 401 401 201 201 201 201 201 201 201 201",
     "WS /v1/feed":                        "4401 4401 4401 101 101 101 101 101 101 101 101",

@@ -17,6 +17,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -48,6 +49,7 @@ from tests.security.matrix import (
     BY_NAME,
     CAMPAIGN_REPORTERS,
     ENERGY_ONLY,
+    ENERGY_ORGS,
     EVERYTHING,
     EXPOSED,
     EXPOSURE_SOURCE,
@@ -59,6 +61,7 @@ from tests.security.matrix import (
     REPORTED,
     SECTOR,
     TLP,
+    WATER_ORGS,
     Reader,
     plc_asset,
     private_asset,
@@ -90,7 +93,7 @@ GETS = {
 }
 FEED_FILTERED = "after=0&sector=energy&sector=water&kind=exposure&kind=campaign&kind=sector_level"
 SOURCES = (*GETS, "incident-each", "cap-each", "misp-each", "ack-each", "feed-live",
-           "feed-replay", "feed-filtered")  # fmt: skip
+           "feed-replay", "feed-filtered", "coverage")  # fmt: skip
 
 
 def leaks(reader: Reader, text: str) -> list[str]:
@@ -234,6 +237,15 @@ async def _scenario(app: FastAPI, base: str, clock: ManualClock) -> dict[tuple[s
             texts[(name, "feed-replay")] = text
         for name, text in (await _close(filtered, 0)).items():
             texts[(name, "feed-filtered")] = text
+        # Last, when nothing else is read any more: 91 days on, every operator is silent, so
+        # each sector's coverage names all of its organizations.
+        clock.advance(timedelta(days=91))
+        for reader in READERS:
+            answers = [
+                (await http.get(f"/v1/sectors/{sector}/coverage", headers=keys[reader.name])).text
+                for sector in ("energy", "water")
+            ]
+            texts[(reader.name, "coverage")] = "\n".join(answers)
     return texts
 
 
@@ -281,6 +293,9 @@ MUST_SEE: dict[tuple[str, str], set[str]] = {
     ("sup-water", "feed-replay"): {plc_asset("water-org-b1"), BOTH},
     ("sup-all", "warnings"): {plc_asset(org) for org in EXPOSED},
     ("sup-water", "feed-filtered"): {plc_asset(LATE_HOLDER), BOTH},
+    ("sup-energy", "coverage"): set(ENERGY_ORGS),
+    ("sup-water", "coverage"): set(WATER_ORGS),
+    ("admin", "coverage"): set(ORGS),
     ("op-b2", "warnings"): {plc_asset(LATE_HOLDER)},
     ("resp-energy", "campaigns"): {ENERGY_ONLY, BOTH},
     ("resp-water", "warnings"): {BOTH, plc_asset("water-org-b1")},

@@ -92,6 +92,10 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "/v1/keys": {"role": "supervisor", "sectors": ["water"], "name": f"matrix {n}"},
         "/v1/subscriptions": SUBSCRIPTION,
     }
+    if path.endswith("/updates"):  # org-a's early warning under NIS2
+        return {"stage": "early_warning", "suspected_malicious": True, "cross_border": False}
+    if path.endswith("/regimes"):
+        return {"regimes": ["nis2"]}
     if method != "POST":
         return None
     for suffix, body in (
@@ -151,6 +155,9 @@ async def _build(app: FastAPI, http: httpx.AsyncClient, base: str, database: str
 
     await post("op_b", "/v1/assets", {"asset_id": "plc-b", **PLC})
     await post("op_w", "/v1/assets", {"asset_id": "plc-w", **PLC})
+    regimes = {"regimes": ["nis2"]}
+    assigned = await http.put("/v1/orgs/org-a/regimes", json=regimes, headers=headers["admin"])
+    assert assigned.status_code == 200, assigned.text
     objects = {
         "incident_a": await post("op_a", "/v1/incidents", incident(**SEVERE)),
         "incident_w": await post(

@@ -22,7 +22,9 @@ import awareness
 from awareness import warninglists
 from awareness.api import (
     admin,
+    audit,
     board,
+    clocks,
     docs,
     errors,
     exports,
@@ -40,8 +42,10 @@ from awareness.api.components import Components
 from awareness.api.dashboard import Dashboard
 from awareness.api.middleware import BodyLimit, RequestContext
 from awareness.auth import keys
+from awareness.auth.audit import purge_before as purge_audit
 from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
+from awareness.auth.refusals import RefusalLog
 from awareness.clock import Clock, SystemClock
 from awareness.consumers.runner import Runner
 from awareness.correlator.correlator import Correlator
@@ -55,6 +59,7 @@ from awareness.feed.connection import GOING_AWAY, GOODBYE
 from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics, correlator_lag
+from awareness.reporting.reminders import Reminders
 from awareness.settings import Settings
 from awareness.signals import open_signals
 from awareness.views import frames
@@ -109,6 +114,16 @@ def build_components(
         dispatcher.on_done = delivery.wake
         dispatcher.on_appended = signals.events_committed
         signals.on_events(delivery.wake)
+    reminders = None
+    if settings.reporting.enabled:
+        reminding = Reminders(settings=settings, clock=clock)
+        reminders = Runner(
+            reminding,
+            database=database,
+            poll_seconds=settings.reporting.poll_seconds,
+            retry_seconds=settings.reporting.retry_seconds,
+        )
+        reminding.on_appended = signals.events_committed
     components = Components(
         settings=settings,
         database=database,
@@ -122,6 +137,7 @@ def build_components(
         failures=RateLimiter(
             per_second=settings.auth.failures_per_second, burst=settings.auth.failures_burst
         ),
+        refusals=RefusalLog(window_seconds=settings.audit.refusal_window_seconds),
         ingest=Ingest(
             database=database,
             settings=settings,
@@ -135,6 +151,7 @@ def build_components(
         feed=feed_runner,
         vault=vault,
         delivery=delivery,
+        reminders=reminders,
     )
     for runner in components.consumers:
         if runner.consumer.exclusive:
@@ -175,6 +192,10 @@ def create_app(
             asyncio.create_task(_every(3600, _purge_idempotency(components)), name="idempotency"),
             asyncio.create_task(_every(3600, _purge_events(components)), name="events"),
             asyncio.create_task(
+                _every(_refusal_flush_seconds(settings), _flush_refusals(components)),
+                name="refused authentications",
+            ),
+            asyncio.create_task(
                 _every(settings.feed.revocation_check_seconds, _end_revoked_feeds(components)),
                 name="revoked feeds",
             ),
@@ -194,6 +215,7 @@ def create_app(
                     await task
             for runner in components.consumers:
                 await runner.stop()
+            await _flush_refusals(components, everything=True)()
             if components.dispatcher is not None:
                 await components.dispatcher.close()
             await components.signals.stop()
@@ -212,6 +234,7 @@ def create_app(
     errors.install(app)
     routers = (
         health, reports, board, response, exports, feed, subscriptions, admin, vocabulary, misp,
+        audit, clocks,
     )  # fmt: skip
     for module in (*routers, docs):
         app.include_router(module.router)
@@ -254,6 +277,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     admin.KeyIn,
                     SubscriptionIn,
                     *response.BODY_MODELS,
+                    *clocks.BODY_MODELS,
                 )
             ),
             *((frame, "serialization") for frame in (*frames.MODELS, errors.ErrorBody)),
@@ -284,8 +308,38 @@ def _purge_events(components: Components) -> Callable[[], Awaitable[None]]:
             log.info("old events removed from the log", extra={"count": removed})
         if attempts:
             log.info("old delivery attempts removed", extra={"count": attempts})
+        if components.settings.audit.retention_days:
+            keep = timedelta(days=components.settings.audit.retention_days)
+            async with components.database.write() as conn:
+                audited = await purge_audit(conn, before=now - keep, now=now)
+            if audited:
+                log.info("old audit records removed, the anchor moved", extra={"count": audited})
 
     return purge
+
+
+def _refusal_flush_seconds(settings: Settings) -> float:
+    """A closed window is written within 10 s (sooner for shorter windows)."""
+    return min(10.0, settings.audit.refusal_window_seconds)
+
+
+def _flush_refusals(
+    components: Components, *, everything: bool = False
+) -> Callable[[], Awaitable[None]]:
+    """Refused authentications whose window closed (all of them at shut-down) into the audit
+    trail; at shut-down a failure is logged, not raised, so the rest still stops."""
+
+    async def flush() -> None:
+        try:
+            await components.refusals.flush(
+                components.database, now=components.clock.now(), everything=everything
+            )
+        except Exception:
+            if not everything:
+                raise
+            log.exception("refused authentications not written to the audit trail")
+
+    return flush
 
 
 def _measure_lag(components: Components) -> Callable[[], Awaitable[None]]:

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep
+from awareness.api.deps import Anyone, ComponentsDep, DatabaseDep, Responder, SettingsDep, allow
 from awareness.api.pagination import MAX_ID, Cursor, Limit, decode_cursor, page
-from awareness.auth.principal import Role
+from awareness.auth.principal import Principal, Role
 from awareness.errors import FieldError, NotFound, ValidationFailed
 from awareness.settings import Settings
 from awareness.views.base import Page
 from awareness.views.campaigns import CampaignView, list_campaigns
+from awareness.views.coverage import (
+    SectorCoverage,
+    coverage_summaries,
+    reads_coverage,
+    sector_coverage,
+)
 from awareness.views.sectors import SectorDetail, SectorView, sector_detail, sector_overview
 from awareness.views.warnings import WarningView, list_warnings
 from awareness.vocabulary import WarningKind, WarningState
 
 router = APIRouter(prefix="/v1", tags=["board"])
+# Coverage judges operators' duties: supervisors (of the sector asked) and admins.
+Supervisor = Annotated[Principal, Depends(allow(Role.supervisor, Role.admin))]
 
 
 class Me(BaseModel):
@@ -57,12 +65,22 @@ async def get_me(principal: Anyone) -> Me:
 @router.get("/sectors", response_model=Page[SectorView])
 async def get_sectors(principal: Anyone, components: ComponentsDep) -> dict[str, Any]:
     """Every sector's current level, score, when it was last evaluated, and a 24-hour trend of
-    its score (hourly, oldest first)."""
+    its score (hourly, oldest first); to its supervisors and admins, its coverage in numbers."""
     settings = components.settings
+    now = components.clock.now()
     async with components.database.read() as conn:
         items = await sector_overview(
-            conn, sectors=settings.sectors, scoring=settings.scoring, now=components.clock.now()
+            conn, sectors=settings.sectors, scoring=settings.scoring, now=now
         )
+        coverage = await coverage_summaries(
+            conn,
+            [item.sector for item in items if reads_coverage(principal, item.sector)],
+            inventory_days=settings.coverage.inventory_days,
+            report_days=settings.coverage.report_days,
+            now=now,
+        )
+    for item in items:
+        item.coverage = coverage.get(item.sector)
     return {"items": items, "next": None}
 
 
@@ -73,14 +91,42 @@ async def get_sector(sector: str, principal: Anyone, components: ComponentsDep) 
     settings = components.settings
     if sector not in settings.sectors.sectors:
         raise NotFound(f"no sector {sector!r}")
+    now = components.clock.now()
     async with components.database.read() as conn:
-        return await sector_detail(
+        detail = await sector_detail(
+            conn, sector, sectors=settings.sectors, scoring=settings.scoring, now=now,
+            principal=principal,
+        )  # fmt: skip
+        if reads_coverage(principal, sector):
+            summaries = await coverage_summaries(
+                conn,
+                [sector],
+                inventory_days=settings.coverage.inventory_days,
+                report_days=settings.coverage.report_days,
+                now=now,
+            )
+            detail.coverage = summaries[sector]
+    return detail
+
+
+@router.get("/sectors/{sector}/coverage", response_model=SectorCoverage)
+async def get_sector_coverage(
+    sector: str, principal: Supervisor, components: ComponentsDep
+) -> SectorCoverage:
+    """How many of a sector's operators keep an asset inventory current (an asset report within
+    `coverage.inventory_days`) and report at all (any report within `coverage.report_days`),
+    and the silent ones (neither) by id and name. For that sector's supervisors and admins; a
+    sector outside a supervisor's scope is 404, as one that does not exist."""
+    settings = components.settings
+    if sector not in settings.sectors.sectors or not reads_coverage(principal, sector):
+        raise NotFound(f"no sector {sector!r}")
+    async with components.database.read() as conn:
+        return await sector_coverage(
             conn,
             sector,
-            sectors=settings.sectors,
-            scoring=settings.scoring,
+            inventory_days=settings.coverage.inventory_days,
+            report_days=settings.coverage.report_days,
             now=components.clock.now(),
-            principal=principal,
         )
 
 

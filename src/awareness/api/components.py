@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
+from awareness.auth.refusals import RefusalLog
 from awareness.clock import Clock
 from awareness.consumers.runner import Runner
 from awareness.db.engine import Database
@@ -31,6 +32,8 @@ class Components:
     limiter: RateLimiter
     # Failed authentications per client address.
     failures: RateLimiter
+    # Refused authentications tallied for the audit trail, one record per address per window.
+    refusals: RefusalLog
     ingest: Ingest
     broadcaster: Broadcaster
     # The consumers this process runs: the correlator (unless disabled) and the feed.
@@ -40,6 +43,8 @@ class Components:
     vault: Vault
     # Deliveries to subscriptions (unless disabled): one process per database sends.
     delivery: Runner | None
+    # Reporting-clock reminders (unless disabled): one process per database sends them.
+    reminders: Runner | None = None
 
     def end_sessions(self, key_ids: set[int]) -> int:
         """Revoked keys: refused here at once (out of the cache), their feeds closed (4401).
@@ -50,7 +55,7 @@ class Components:
 
     @property
     def consumers(self) -> tuple[Runner, ...]:
-        runners = (self.correlator, self.feed, self.delivery)
+        runners = (self.correlator, self.feed, self.delivery, self.reminders)
         return tuple(runner for runner in runners if runner is not None)
 
     @property

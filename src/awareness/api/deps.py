@@ -54,8 +54,11 @@ def _address(connection: HTTPConnection) -> str:
 
 
 def refuse(components: Components, connection: HTTPConnection, message: str) -> Unauthenticated:
-    """A failed authentication, counted against the caller's address."""
-    components.failures.retry_after(_address(connection))
+    """A failed authentication, counted against the caller's address and tallied for the audit
+    trail in memory (written once per address per window, never per refusal)."""
+    address = _address(connection)
+    components.failures.retry_after(address)
+    components.refusals.note(address, at=components.clock.now(), reason=message)
     return Unauthenticated(message)
 
 
@@ -107,6 +110,11 @@ def bearer_key(connection: HTTPConnection) -> str | None:
 async def authenticate(request: Request) -> Principal:
     key = bearer_key(request)
     if key is None:
+        # A refused authentication for the audit trail, not a failure that throttles the
+        # address: clients that ask once without credentials (a 401 then Basic) are normal.
+        components_of(request).refusals.note(
+            _address(request), at=components_of(request).clock.now(), reason="no API key"
+        )
         raise Unauthenticated(
             "send your API key as 'Authorization: Bearer <key>' (or as the password of Basic)"
         )

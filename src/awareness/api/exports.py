@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from awareness.api.audit import record_read
 from awareness.api.deps import Anyone, ComponentsDep
 from awareness.api.pagination import RowId
 from awareness.auth.principal import Principal
@@ -62,6 +63,9 @@ async def warning_as_cap(
     public_url = components.settings.delivery.public_url
     shown = redact(principal, found).model_dump(mode="json")
     body = cap.document(cap.alert(shown, step, sender=_sender(public_url), public_url=public_url))
+    await record_read(
+        components, principal, route="cap", collection=f"warning:{warning_id}", count=1
+    )
     return Response(body, media_type=cap.CAP_MEDIA_TYPE)
 
 
@@ -83,4 +87,5 @@ async def warnings_as_atom(
         alerts, sender=_sender(public_url), public_url=public_url, self_url=str(request.url),
         updated=components.clock.now(),
     )  # fmt: skip
+    await record_read(components, reader, route="atom", collection="warnings", count=len(found))
     return Response(body, media_type=cap.ATOM_MEDIA_TYPE)

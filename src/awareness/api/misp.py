@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from awareness import warninglists
+from awareness.api.audit import record_read
 from awareness.api.components import Components
 from awareness.api.deps import Anyone, ComponentsDep
 from awareness.errors import NotFound
@@ -47,13 +48,20 @@ async def manifest(request: Request, principal: Anyone, components: ComponentsDe
     """Every event of the caller's feed: `{uuid: {Orgc, Tag, info, date, analysis,
     threat_level_id, timestamp, published}}`."""
     feed = await _cache(request).feed(components.database, principal, **_options(components))
-    return JSONResponse(feed.manifest())
+    shown = feed.manifest()
+    await record_read(
+        components, principal, route="misp/manifest", collection="misp", count=len(shown)
+    )
+    return JSONResponse(shown)
 
 
 @router.get("/hashes.csv", response_class=Response, responses=CSV_DOC)
 async def hashes(request: Request, principal: Anyone, components: ComponentsDep) -> Response:
     """One line per attribute: the MD5 of its value and its event's uuid."""
     feed = await _cache(request).feed(components.database, principal, **_options(components))
+    await record_read(
+        components, principal, route="misp/hashes", collection="misp", count=len(feed.events)
+    )
     return Response(feed.hashes(), media_type="text/csv")
 
 
@@ -71,4 +79,7 @@ async def event(
     )
     if found is None:
         raise NotFound(f"no event {wanted} in your scope")
+    await record_read(
+        components, principal, route="misp/event", collection=f"misp:{wanted}", count=1
+    )
     return JSONResponse(found)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
 from awareness.api.body import documented_body, json_body
+from awareness.api.clocks import ClockRulesDep, with_clocks
 from awareness.api.components import Components
 from awareness.api.deps import DatabaseDep, IngestDep, Operator, ReportReader
 from awareness.api.pagination import Cursor, Limit, RowId, decode_cursor, page
@@ -83,25 +84,31 @@ async def post_incident_batch(
 
 @router.get("/incidents", response_model=Page[IncidentView])
 async def get_incidents(
-    principal: ReportReader, database: DatabaseDep, limit: Limit = 100, cursor: Cursor = None
+    principal: ReportReader,
+    database: DatabaseDep,
+    rules: ClockRulesDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Incidents in the caller's scope, newest first."""
+    """Incidents in the caller's scope, newest first, each with its reporting clocks."""
     async with database.read() as conn:
         rows = await list_incidents(
             conn, principal=principal, limit=limit + 1, before_id=decode_cursor(cursor)
         )
+        rows = await with_clocks(conn, rows, rules=rules)
     return page(rows, limit=limit, position=lambda incident: incident.id)
 
 
 @router.get("/incidents/{incident_id:int}", response_model=IncidentView)
 async def get_one_incident(
-    incident_id: RowId, principal: ReportReader, database: DatabaseDep
+    incident_id: RowId, principal: ReportReader, database: DatabaseDep, rules: ClockRulesDep
 ) -> IncidentView:
+    """One incident, with its reporting clocks."""
     async with database.read() as conn:
         found = await get_incident(conn, principal=principal, incident_id=incident_id)
-    if found is None:
-        raise NotFound(f"no incident {incident_id} in your scope")
-    return found
+        if found is None:
+            raise NotFound(f"no incident {incident_id} in your scope")
+        return (await with_clocks(conn, [found], rules=rules))[0]
 
 
 @router.post(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import compile_path
 
+from awareness.api.audit import record_read
 from awareness.api.deps import Anyone, ComponentsDep
 from awareness.api.docs import api_routes
 from awareness.api.errors import NotAcceptable
@@ -88,9 +89,12 @@ async def _page(
     principal: Principal,
     collection: str,
     *,
+    view: str,
     object_id: str | None = None,
     default_version: str = "last",
 ) -> taxii.Page:
+    """One page of a collection's objects, recorded in the audit trail (route, collection,
+    how many objects) before it is answered."""
     name = taxii.readable_name(principal, collection)
     params = dict(request.query_params)
     if object_id is not None:
@@ -104,6 +108,10 @@ async def _page(
         page = await taxii.read_page(reader, query)
     if object_id is not None and not page.items and not page.more:
         raise NotFound(f"no object {object_id} in this collection")
+    await record_read(
+        components, principal, route=f"taxii/{view}", collection=collection,
+        count=len(page.items),
+    )  # fmt: skip
     return page
 
 
@@ -118,7 +126,7 @@ def _dated(page: taxii.Page) -> dict[str, str]:
 async def get_objects(
     collection: CollectionId, request: Request, principal: Anyone, components: ComponentsDep
 ) -> JSONResponse:
-    page = await _page(request, components, principal, collection)
+    page = await _page(request, components, principal, collection, view="objects")
     return _answer(taxii.envelope(page), _dated(page))
 
 
@@ -126,7 +134,7 @@ async def get_objects(
 async def get_manifest(
     collection: CollectionId, request: Request, principal: Anyone, components: ComponentsDep
 ) -> JSONResponse:
-    page = await _page(request, components, principal, collection)
+    page = await _page(request, components, principal, collection, view="manifest")
     return _answer(taxii.manifest(page), _dated(page))
 
 
@@ -138,7 +146,9 @@ async def get_object(
     principal: Anyone,
     components: ComponentsDep,
 ) -> JSONResponse:
-    page = await _page(request, components, principal, collection, object_id=object_id)
+    page = await _page(
+        request, components, principal, collection, view="object", object_id=object_id
+    )
     return _answer(taxii.envelope(page), _dated(page))
 
 
@@ -151,8 +161,9 @@ async def get_versions(
     components: ComponentsDep,
 ) -> JSONResponse:
     page = await _page(
-        request, components, principal, collection, object_id=object_id, default_version="all"
-    )
+        request, components, principal, collection, view="versions", object_id=object_id,
+        default_version="all",
+    )  # fmt: skip
     return _answer(taxii.versions(page), _dated(page))
 
 

@@ -60,6 +60,8 @@ reports = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("request_id", sa.String(64)),
     sa.Index("ix_reports_xact_id", "xact", "id"),
+    # Coverage: each organization's last report of a kind is one index look-up.
+    sa.Index("ix_reports_org_id_kind_received_at", "org_id", "kind", "received_at"),
 )
 
 incidents = sa.Table(
@@ -83,6 +85,11 @@ incidents = sa.Table(
     sa.Column("summary", sa.Text),
     sa.Column("tlp", sa.String(16), nullable=False),
     sa.Column("reference", sa.String(200)),
+    # When the operator became aware of it: reporting clocks start here (NULL: detected_at).
+    sa.Column("aware_at", UTCDateTime),
+    # The operator's own judgement that the incident is significant (reportable) under its
+    # regimes, whatever its severity.
+    sa.Column("significant", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_incidents_org_id_id", "org_id", "id"),
     sa.Index("ix_incidents_sector_id", "sector", "id"),
     sa.Index("ix_incidents_detected_at", "detected_at"),
@@ -164,7 +171,10 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
-# Writes that are not reports (organizations, keys, acknowledgements): who did what, when.
+# Who did what, when: administration, the response to warnings, subscriptions, export reads,
+# refused authentications. Append-only and hash-chained (auth/chain.py): `hash` covers the
+# record's fields and `prev_hash`, the hash of the record before; a unique `prev_hash` means
+# the chain cannot fork even if two appends raced.
 audit_log = sa.Table(
     "audit_log",
     metadata,
@@ -176,7 +186,21 @@ audit_log = sa.Table(
     sa.Column("target", sa.String(200)),
     sa.Column("details", JSONValue),
     sa.Column("request_id", sa.String(64)),
+    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_audit_log_at", "at"),
+)
+
+# Where the audit chain starts once retention removed its oldest records: the id and hash of
+# the last one removed. One row, absent until the first purge.
+audit_anchor = sa.Table(
+    "audit_anchor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("purged", sa.BigInteger, nullable=False),
+    sa.Column("moved_at", UTCDateTime, nullable=False),
 )
 
 
@@ -538,4 +562,45 @@ taxii_statuses = sa.Table(
     sa.Column("key_id", sa.BigInteger, sa.ForeignKey("api_keys.id"), nullable=False),
     sa.Column("request_timestamp", UTCDateTime, nullable=False),
     sa.Column("body", JSONValue, nullable=False),
+)
+
+
+# ---- Reporting clocks (`config/regimes.toml`, `reporting/`). ----
+
+# The reporting regimes an administrator assigned to each organization.
+org_regimes = sa.Table(
+    "org_regimes",
+    metadata,
+    sa.Column("org_id", ORG_ID, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("regime", sa.String(32), primary_key=True),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Column("assigned_by", sa.String(200), nullable=False),
+)
+
+# Every stage an operator filed for an incident, with what it said, who and when; a stage's
+# clock is met by its first filing.
+incident_filings = sa.Table(
+    "incident_filings",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("regime", sa.String(32), nullable=False),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("fields", JSONValue, nullable=False),
+    sa.Column("filed_at", UTCDateTime, nullable=False),
+    sa.Column("filed_by", sa.String(200), nullable=False),
+    sa.Index("ix_incident_filings_incident_id_id", "incident_id", "id"),
+)
+
+# The reminders sent (percent of a stage's window: 75, 100), one row each, written with the
+# event that sent it: the key is why each is sent once, across restarts and replicas.
+clock_reminders = sa.Table(
+    "clock_reminders",
+    metadata,
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id"), primary_key=True),
+    sa.Column("regime", sa.String(32), primary_key=True),
+    sa.Column("stage", sa.String(32), primary_key=True),
+    sa.Column("percent", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
 )

@@ -2,7 +2,8 @@
 replays (`visible_to`), and a test on an event in memory for the broadcaster (`may_see`). Both
 state one rule, and a test over every role and kind keeps them equal: supervisors and
 responders see their sectors' events, operators what is addressed to their organization and
-their own sector's level changes, admins everything."""
+their own sector's level changes, admins everything; reporting reminders
+name an operator's incident, so responders never see them."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def visible_to(
             event_sectors.c.sector == principal.org_sector
         )
         return sa.or_(seq.in_(addressed), sa.and_(kind == "sector_level", seq.in_(own_sector)))
+    if principal.role is Role.responder:
+        # Reporting reminders name an operator's incident: raw reports responders never read.
+        return sa.and_(kind != "reminder", _in_sectors(principal, seq))
+    return _in_sectors(principal, seq)
+
+
+def _in_sectors(principal: Principal, seq: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     if principal.role is Role.admin or principal.sectors is None:
         return sa.true()
     return seq.in_(
@@ -41,6 +49,8 @@ def may_see(
         return principal.org_id in targets or (
             kind == "sector_level" and principal.org_sector in sectors
         )
+    if principal.role is Role.responder and kind == "reminder":
+        return False
     if principal.role is Role.admin or principal.sectors is None:
         return True
     return not principal.sectors.isdisjoint(sectors)

@@ -70,8 +70,17 @@ class IncidentIn(_Strict):
     summary: Annotated[str, Field(max_length=10_000)] | None = None
     tlp: Tlp = "amber"
     reference: ShortText | None = None
+    aware_at: Time | None = Field(
+        None,
+        description="when you became aware of it: reporting clocks start here "
+        "(default: detected_at)",
+    )
+    significant: bool = Field(
+        False,
+        description="you judge it significant: reportable under your regimes whatever its severity",
+    )
 
-    @field_validator("detected_at", "occurred_at")
+    @field_validator("detected_at", "occurred_at", "aware_at")
     @classmethod
     def _to_utc(cls, value: datetime | None) -> datetime | None:
         try:
@@ -79,12 +88,12 @@ class IncidentIn(_Strict):
         except OverflowError:  # 0001-01-01T00:00+00:01 has no UTC time
             raise ValueError("is outside the range of times that can be written in UTC") from None
 
-    @field_validator("detected_at")
+    @field_validator("detected_at", "aware_at")
     @classmethod
-    def _not_in_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+    def _not_in_future(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         context = _context(info)
         now: datetime | None = context.get("now")
-        if now is not None:
+        if now is not None and value is not None:
             allowed = timedelta(seconds=context.get("max_future_seconds", 300))
             if value > now + allowed:
                 minutes = allowed.total_seconds() / 60

@@ -152,6 +152,8 @@ def incident_rows(
             "summary": item.summary,
             "tlp": item.tlp,
             "reference": item.reference,
+            "aware_at": item.aware_at or item.detected_at,
+            "significant": item.significant,
         }
         marks = [(i.type, i.value, benign.match(i.type, i.value)) for i in item.indicators]
         rows.append(IncidentRows(incident, marks, linked))

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from awareness.views.clocks import ReminderView
 from awareness.views.sectors import LevelChange
 from awareness.views.warnings import AckView, ActionView, WarningView
 
@@ -67,9 +68,18 @@ class ResponseFrame(BaseModel):
     data: ActionView
 
 
+class ReminderFrame(BaseModel):
+    """A reporting stage of an incident is not filed at 75 % of its window, or at its deadline
+    (`data.percent`): to the incident's organization and its sector's supervisors."""
+
+    type: Literal["reminder"] = "reminder"
+    seq: int
+    data: ReminderView
+
+
 MODELS = (
     ConnectedFrame, HeartbeatFrame, GapFrame, WarningFrame, SectorLevelFrame, AckFrame,
-    ResponseFrame,
+    ResponseFrame, ReminderFrame,
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from awareness.auth.principal import Principal
 from awareness.db.tables import assets, incident_assets, incidents, indicators
 from awareness.eventlog.tlp import may_read_report
 from awareness.timestamps import UtcTime
+from awareness.views.clocks import ClockView
 from awareness.vocabulary import (
     Category,
     FunctionalImpact,
@@ -54,6 +55,13 @@ class IncidentView(BaseModel):
     reference: str | None
     withheld: str | None = Field(
         None, description="why its indicators and summary are not shown to you (its TLP)"
+    )
+    aware_at: UtcTime = Field(description="when the operator became aware: clocks start here")
+    significant: bool = Field(description="the operator judged it significant (reportable)")
+    clocks: list[ClockView] = Field(
+        default_factory=list,
+        description="its reporting clocks: per regime it falls under and stage, when it is due "
+        "and whether it was met (README: Reporting clocks)",
     )
 
 
@@ -123,7 +131,9 @@ async def _with_details(conn: AsyncConnection, rows: list[dict[str, Any]]) -> li
         linked[link.incident_id].append(link.asset_id)
     return [
         IncidentView.model_validate(
-            row | {"indicators": found[row["id"]], "affected_assets": linked[row["id"]]}
+            row
+            | {"indicators": found[row["id"]], "affected_assets": linked[row["id"]]}
+            | {"aware_at": row.get("aware_at") or row["detected_at"]}
         )
         for row in rows
     ]

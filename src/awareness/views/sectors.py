@@ -17,6 +17,7 @@ from awareness.eventlog.visibility import redaction
 from awareness.scoring import Level, ScoringConfig, SectorsConfig, SectorScore, dependency_risk
 from awareness.timestamps import UtcTime, time_from_json
 from awareness.views.campaigns import CampaignView, list_campaigns
+from awareness.views.coverage import CoverageSummary
 from awareness.views.markings import indicator_markings, named_indicators
 from awareness.vocabulary import LevelName
 
@@ -43,6 +44,11 @@ class SectorView(BaseModel):
         default_factory=list,
         description="sectors it depends on at orange or red by their own reports, strongest "
         "dependency first: impact to expect, never part of its own level",
+    )
+    coverage: CoverageSummary | None = Field(
+        None,
+        description="how many of its operators report (its supervisors and admins only; "
+        "null for others): GET /v1/sectors/{sector}/coverage names the silent ones",
     )
 
 
