@@ -9,13 +9,14 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from alembic import command
-from fastapi import FastAPI
+from asgi_lifespan import LifespanManager
 
+from awareness.api.app import create_app
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
 from awareness.db.engine import Database
 from awareness.db.tables import events, warnings
-from tests.conftest import World, add_key, add_org, incident, settle
+from tests.conftest import START, add_key, add_org, incident, make_settings, settle
 from tests.db.conftest import run_alembic
 
 
@@ -32,16 +33,21 @@ async def _marked(database: Database) -> tuple[dict[int, Any], dict[int, Any]]:
     return raised, logged
 
 
-async def test_markings_are_given_to_what_was_raised_before(
-    app: FastAPI, client: httpx.AsyncClient, world: World, clock: ManualClock, database_url: str
-) -> None:
-    await add_org(app, "grid-east", "energy")
-    east = await add_key(app, Role.operator, org="grid-east")
+async def test_markings_are_given_to_what_was_raised_before(database_url: str) -> None:
+    # The service stops before the migrations run: its loops write, and SQLite has one writer.
     c2 = {"type": "domain", "value": "red-c2.evil-portal.ru"}
-    for headers in (world.grid_north, world.grid_south, east):
-        body = incident(detected_at=clock.now().isoformat(), indicators=[c2], tlp="red")
-        assert (await client.post("/v1/incidents", json=body, headers=headers)).status_code == 201
-    await settle(app)
+    clock = ManualClock(START)
+    app = create_app(make_settings(database_url), clock=clock)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for org in ("grid-north", "grid-south", "grid-east"):
+                await add_org(app, org, "energy")
+                headers = await add_key(app, Role.operator, org=org)
+                body = incident(detected_at=clock.now().isoformat(), indicators=[c2], tlp="red")
+                answer = await client.post("/v1/incidents", json=body, headers=headers)
+                assert answer.status_code == 201
+        await settle(app)
     database = Database(database_url)
     try:
         raised, logged = await _marked(database)
