@@ -107,6 +107,8 @@ DATABASE_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("keys", "revoke", "1"),
     ("rescore",),
     ("audit", "verify"),
+    ("feeds", "import", "kev", "known_exploited_vulnerabilities.json"),
+    ("feeds", "import", "csaf", "advisories"),
 )
 MIGRATE_FIRST = 'run "awareness migrate" first'
 CHECK_URL = "check that it is running and that AWARENESS_DATABASE_URL points at it"

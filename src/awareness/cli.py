@@ -36,6 +36,14 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+feeds_app = typer.Typer(
+    help="Known-exploited vulnerabilities and ICS advisories.", no_args_is_help=True
+)
+feeds_import_app = typer.Typer(
+    help="Import CISA's KEV catalogue or CSAF advisories.", no_args_is_help=True
+)
+feeds_app.add_typer(feeds_import_app, name="import")
+app.add_typer(feeds_app, name="feeds")
 log = logging.getLogger("awareness.cli")
 CLI_ACTOR = "cli"
 MIGRATE_FIRST = 'run "awareness migrate" first'
@@ -294,6 +302,78 @@ def audit_verify() -> None:
         )
         raise typer.Exit(1)
     typer.echo(f"audit trail intact: {verdict.checked} records{start}, head {verdict.head}")
+
+
+def _import_feed(settings: Settings, path: Path, feed: str) -> None:
+    """Reads and judges the file (or directory) first, then stores it in one transaction;
+    a file that cannot be imported at all stops with one line naming it, changing nothing."""
+    import time
+
+    from awareness.feeds import documents, importer
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        if total > importer.CHUNK:
+            typer.echo(f"stored {done} of {total} {feed} records", err=True)
+
+    def prepare() -> importer.Prepared:
+        try:
+            if feed == "kev":
+                content = documents.read_json_file(path)
+            else:
+                files = documents.feed_files(path)
+                if len(files) > 1:
+                    typer.echo(f"reading {len(files)} files in {path}", err=True)
+                content = list(documents.read_documents(path))
+        except documents.FeedRejected as exc:
+            advice = importer.KEV_HELP if feed == "kev" else importer.CSAF_HELP
+            raise _Refusal(f"{exc.message}; {advice}") from None
+        try:
+            return (
+                importer.prepare_kev(content) if feed == "kev" else importer.prepare_csaf(content)
+            )
+        except documents.FeedRejected as exc:
+            raise _Refusal(f"{path}: {exc.message}") from None
+
+    async def job(database: Database) -> importer.ImportReport:
+        prepared = prepare()
+        typer.echo(f"read {len(prepared.rows)} {feed} records from {path}", err=True)
+        async with database.write() as conn:
+            return await importer.store(
+                conn, prepared, now=SystemClock().now(), actor=CLI_ACTOR, progress=progress
+            )
+
+    report = _with_database(settings, job)
+    typer.echo(f"{report.summary()} in {time.monotonic() - started:.1f} s")
+    for refusal in report.refused:
+        typer.echo(f"refused {refusal['id']}: {refusal['reason']}")
+
+
+@feeds_import_app.command("kev")
+def feeds_import_kev(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="known_exploited_vulnerabilities.json[.gz]")
+    ],
+) -> None:
+    """Import CISA's Known Exploited Vulnerabilities catalogue (JSON, or gzip of it); print
+    how many entries were new, updated, unchanged and refused."""
+    _import_feed(_settings(), file, "kev")
+
+
+@feeds_import_app.command("csaf")
+def feeds_import_csaf(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE|DIR", help="CSAF 2.0 JSON or JSON lines, gzip or not, or a directory"
+        ),
+    ],
+) -> None:
+    """Import CSAF 2.0 advisories: a JSON document, a JSON array, JSON lines, gzip of any of
+    them, or a directory of .json/.jsonl files. A document that cannot be read is refused, with
+    its reason, while the others import; a file of which nothing can be read changes nothing."""
+    _import_feed(_settings(), path, "csaf")
 
 
 @app.command("settings")

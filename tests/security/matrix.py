@@ -143,6 +143,9 @@ MATRIX: dict[str, str] = {
     "DELETE /v1/keys/{fresh_key}":        "401 401 401 403 403 403 403 403 403 403 204",
     "DELETE /v1/keys/{revoked_key}":      "401 401 401 403 403 403 403 403 403 403 404",
     "DELETE /v1/keys/{missing}":          "401 401 401 403 403 403 403 403 403 403 404",
+    # Feed imports (KEV catalogue, CSAF advisories): admins only, refused before the body.
+    "POST /v1/feeds/kev":                 "401 401 401 403 403 403 403 403 403 403 200",
+    "POST /v1/feeds/csaf":                "401 401 401 403 403 403 403 403 403 403 200",
     # The audit trail: admins only, filters or not.
     "GET /v1/audit":                      "401 401 401 403 403 403 403 403 403 403 200",
     "GET /v1/audit?action=key.create&limit=5": "401 401 401 403 403 403 403 403 403 403 200",

@@ -8,7 +8,9 @@ caller may do, not what the body lacks."""
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from awareness.api.app import create_app
 from awareness.api.docs import api_routes
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
+from awareness.demo.snapshots import CSAF, KEV, snapshot_bytes
 from tests.conftest import (
     PLC,
     SEVERE,
@@ -76,6 +79,19 @@ class World:
 _serial = itertools.count(1)
 
 
+def _feed_bodies() -> dict[str, dict[str, Any]]:
+    """A catalogue of two KEV entries and one ICS advisory, from the shipped snapshots."""
+    catalogue = json.loads(gzip.decompress(snapshot_bytes(KEV)))
+    advisory = gzip.decompress(snapshot_bytes(CSAF[1])).partition(b"\n")[0]
+    return {
+        "/v1/feeds/kev": catalogue | {"vulnerabilities": catalogue["vulnerabilities"][:2]},
+        "/v1/feeds/csaf": json.loads(advisory),
+    }
+
+
+FEED_BODIES = _feed_bodies()
+
+
 def body_for(method: str, path: str) -> dict[str, Any] | None:
     """A valid body for the route (fresh ids, so a repeated write creates again); `#variant`s
     name objects of another organization in it."""
@@ -91,6 +107,7 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "/v1/orgs": {"id": f"matrix-org-{n}", "name": f"Matrix {n}", "sector": "energy"},
         "/v1/keys": {"role": "supervisor", "sectors": ["water"], "name": f"matrix {n}"},
         "/v1/subscriptions": SUBSCRIPTION,
+        **FEED_BODIES,
     }
     if path.endswith("/updates"):  # org-a's early warning under NIS2
         return {"stage": "early_warning", "suspected_malicious": True, "cross_border": False}

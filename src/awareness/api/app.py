@@ -29,6 +29,7 @@ from awareness.api import (
     errors,
     exports,
     feed,
+    feeds,
     health,
     misp,
     reports,
@@ -234,7 +235,7 @@ def create_app(
     errors.install(app)
     routers = (
         health, reports, board, response, exports, feed, subscriptions, admin, vocabulary, misp,
-        audit, clocks,
+        audit, clocks, feeds,
     )  # fmt: skip
     for module in (*routers, docs):
         app.include_router(module.router)

@@ -133,8 +133,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        # A TAXII envelope holds up to 1,000 objects, as a batch does.
-        many = path.endswith("/batch") or path.startswith("/taxii2/")
+        # A TAXII envelope holds up to 1,000 objects, as a batch does; a feed import is a
+        # catalogue or a year of advisories.
+        many = path.endswith("/batch") or path.startswith(("/taxii2/", "/v1/feeds/"))
         limit = self.max_batch_bytes if many else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

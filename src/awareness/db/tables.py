@@ -604,3 +604,67 @@ clock_reminders = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=False),
 )
+
+
+# ---- Known-exploited vulnerabilities and ICS advisories (`feeds/`), as last imported. ----
+
+# One CSAF advisory per tracking id. `digest` is the parser's hash of what matching reads from
+# it: a re-import compares it to tell new, updated and unchanged apart.
+advisories = sa.Table(
+    "advisories",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False),
+    sa.Column("updated", UTCDateTime, nullable=False),
+    sa.Column("criticality", sa.String(16), nullable=False),
+    sa.Column("cves", JSONValue, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    # The alias table its keys were normalized with: another table re-keys it on import.
+    sa.Column("aliases_digest", sa.String(16), nullable=False),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+)
+
+# The products an advisory names, one row per product and status, replaced with the advisory.
+# `vendor_key` and `product_key` are the names normalized (alias table applied): what the
+# matcher looks an asset's vendor and product up by.
+advisory_products = sa.Table(
+    "advisory_products",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("advisory_id", sa.String(64), sa.ForeignKey("advisories.id"), nullable=False),
+    sa.Column("vendor", sa.Text, nullable=False),
+    sa.Column("product", sa.Text, nullable=False),
+    sa.Column("versions", sa.Text),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("cves", JSONValue, nullable=False),
+    sa.Column("remediation", sa.Text),
+    sa.Column("vendor_key", sa.Text, nullable=False),
+    sa.Column("product_key", sa.Text, nullable=False),
+    sa.Index("ix_advisory_products_advisory_id", "advisory_id"),
+    sa.Index("ix_advisory_products_vendor_key_product_key", "vendor_key", "product_key"),
+)
+
+# CISA's Known Exploited Vulnerabilities catalogue, one row per CVE.
+kev_entries = sa.Table(
+    "kev_entries",
+    metadata,
+    sa.Column("cve", sa.String(32), primary_key=True),
+    sa.Column("vendor", sa.Text, nullable=False),
+    sa.Column("product", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("date_added", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date),
+    sa.Column("ransomware", sa.Boolean, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("vendor_key", sa.Text, nullable=False),
+    sa.Column("product_key", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("aliases_digest", sa.String(16), nullable=False),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+    sa.Index("ix_kev_entries_vendor_key_product_key", "vendor_key", "product_key"),
+    # The sector view: entries added in the last 30 days.
+    sa.Index("ix_kev_entries_date_added", "date_added"),
+)

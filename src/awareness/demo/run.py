@@ -23,6 +23,7 @@ from awareness.db.engine import Database
 from awareness.db.migrate import upgrade_to_head
 from awareness.demo.cast import cast, exploited_product
 from awareness.demo.scenario import COMPRESSED_TIME, Scenario, Timing
+from awareness.demo.snapshots import import_snapshots
 from awareness.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,9 @@ async def run_demo(
             await serving
             return
         await asyncio.sleep(0.05)
+    # The advisories take a few seconds to read: the board is up meanwhile.
+    say("importing the shipped KEV catalogue and ICS advisories in the background")
+    feeds = asyncio.create_task(_import_feeds(app.state.components.database, say))
     operators = cast(seed=seed, exploited=exploited_product())
     headers = {o.org_id: {"Authorization": f"Bearer {credentials[o.org_id]}"} for o in operators}
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -137,8 +141,20 @@ async def run_demo(
                 await scenario.cycle(sector)
         finally:
             watcher.cancel()
+            feeds.cancel()
             server.should_exit = True
             await serving
+
+
+async def _import_feeds(database: Database, say: Callable[[str], None]) -> None:
+    started = time.monotonic()
+    try:
+        reports = await import_snapshots(database, now=datetime.now(UTC))
+    except Exception:
+        log.exception("importing the shipped feeds failed")
+        return
+    took = time.monotonic() - started
+    say("; ".join(report.summary() for report in reports) + f" (imported in {took:.1f} s)")
 
 
 def demo_settings(settings: Settings) -> Settings:

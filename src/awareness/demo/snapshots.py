@@ -1,0 +1,42 @@
+"""The KEV catalogue and CISA ICS advisories shipped in `data/` (see its README for sources and
+licences), and their import into the demo's database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from importlib import resources
+
+from awareness.db.engine import Database
+from awareness.feeds import importer
+from awareness.feeds.documents import Document, split_documents
+
+KEV = "known_exploited_vulnerabilities.json.gz"
+CSAF = ("cisa_csaf_ot_2023.jsonl.gz", "cisa_csaf_ot_2024.jsonl.gz")
+
+
+def snapshot_bytes(name: str) -> bytes:
+    """One shipped file, as stored (gzip)."""
+    return resources.files("awareness.demo").joinpath("data", name).read_bytes()
+
+
+def kev_document() -> object:
+    (document,) = split_documents(snapshot_bytes(KEV), KEV, lines=False)
+    return document.content
+
+
+def csaf_documents() -> list[Document]:
+    return [doc for name in CSAF for doc in split_documents(snapshot_bytes(name), name)]
+
+
+def _prepare() -> tuple[importer.Prepared, importer.Prepared]:
+    return importer.prepare_kev(kev_document()), importer.prepare_csaf(csaf_documents())
+
+
+async def import_snapshots(database: Database, *, now: datetime) -> list[importer.ImportReport]:
+    """Both snapshots, parsed off the event loop, each stored in one transaction."""
+    reports = []
+    for prepared in await asyncio.to_thread(_prepare):
+        async with database.write() as conn:
+            reports.append(await importer.store(conn, prepared, now=now, actor="demo"))
+    return reports
