@@ -22,8 +22,9 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One worker per core; a module's tests stay together, sharing its fixtures.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
