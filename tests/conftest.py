@@ -286,11 +286,14 @@ async def world(app: FastAPI) -> World:
 
 
 async def settle(app: FastAPI) -> None:
-    """Wait until the correlator has processed every committed report, and the broadcaster has
-    handed every event it appended to the feed's clients."""
+    """Wait until the correlator has processed every committed report, the matcher every asset
+    and import, and the broadcaster has handed every event they appended to the feed's
+    clients."""
     components = app.state.components
     assert components.correlator is not None
     await components.correlator.settle()
+    if components.vulnerabilities is not None:
+        await components.vulnerabilities.settle()
     await components.feed.settle()
 
 

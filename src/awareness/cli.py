@@ -312,6 +312,7 @@ def _import_feed(settings: Settings, path: Path, feed: str) -> None:
     from awareness.feeds import documents, importer
 
     started = time.monotonic()
+    aliases = settings.vendors.aliases
 
     def progress(done: int, total: int) -> None:
         if total > importer.CHUNK:
@@ -331,7 +332,9 @@ def _import_feed(settings: Settings, path: Path, feed: str) -> None:
             raise _Refusal(f"{exc.message}; {advice}") from None
         try:
             return (
-                importer.prepare_kev(content) if feed == "kev" else importer.prepare_csaf(content)
+                importer.prepare_kev(content, aliases=aliases)
+                if feed == "kev"
+                else importer.prepare_csaf(content, aliases=aliases)
             )
         except documents.FeedRejected as exc:
             raise _Refusal(f"{path}: {exc.message}") from None

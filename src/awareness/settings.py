@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from awareness.paths import resource_dir
 from awareness.scoring.clocks import RegimesConfig
 from awareness.scoring.config import ScoringConfig, SectorsConfig
+from awareness.scoring.vendors import VendorsConfig
 from awareness.warninglists import DEFAULT_LISTS, available
 
 ENV_PREFIX = "AWARENESS_"
@@ -33,6 +34,7 @@ CONFIG_FILES: dict[str, str | None] = {
     "scoring.toml": "scoring",
     "sectors.toml": "sectors",
     "regimes.toml": "regimes",
+    "vendors.toml": "vendors",
 }
 
 
@@ -203,6 +205,16 @@ class CoverageSettings(_Section):
     report_days: int = Field(90, ge=1)
 
 
+class VulnerabilitySettings(_Section):
+    # The sector view counts KEV entries added within this many days.
+    kev_recent_days: int = Field(30, ge=1)
+    enabled: bool = True
+    poll_seconds: float = Field(30.0, gt=0)
+    retry_seconds: float = Field(5.0, gt=0)
+    # Assets matched per transaction.
+    batch: int = Field(500, ge=1, le=10_000)
+
+
 class ReportingSettings(_Section):
     # Reminders of an unfiled reporting stage, in percent of its window (100: the deadline).
     reminders: tuple[int, ...] = (75, 100)
@@ -255,6 +267,7 @@ class Settings(BaseSettings):
     feed: FeedSettings = FeedSettings()
     delivery: DeliverySettings = DeliverySettings()
     reporting: ReportingSettings = ReportingSettings()
+    vulnerabilities: VulnerabilitySettings = VulnerabilitySettings()
     log: LogSettings = LogSettings()
     audit: AuditSettings = AuditSettings()
     coverage: CoverageSettings = CoverageSettings()
@@ -262,6 +275,7 @@ class Settings(BaseSettings):
     scoring: ScoringConfig = ScoringConfig()
     sectors: SectorsConfig = SectorsConfig()
     regimes: RegimesConfig = RegimesConfig({})
+    vendors: VendorsConfig = VendorsConfig({})
 
     @field_validator("database_url")
     @classmethod

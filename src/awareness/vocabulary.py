@@ -34,7 +34,7 @@ AssetKind = Literal[
 Criticality = Literal["low", "medium", "high", "critical"]
 # Lowest first: the order of severity, which `scoring.levels.Level` numbers.
 LevelName = Literal["none", "blue", "yellow", "orange", "red"]
-WarningKind = Literal["sector_level", "campaign", "exposure", "dependency"]
+WarningKind = Literal["sector_level", "campaign", "exposure", "dependency", "vulnerability"]
 # A campaign's pace: seen within the fast window, or only within the slow one.
 Pace = Literal["fast", "slow"]
 # What an event of the log is: a level change, a warning, an acknowledgement of one, or another

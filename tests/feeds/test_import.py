@@ -43,13 +43,17 @@ async def counts(app: FastAPI) -> dict[str, int]:
 async def import_kev(app: FastAPI, document: Any) -> importer.ImportReport:
     components = app.state.components
     async with components.database.write() as conn:
-        return await importer.import_kev(conn, document, components.clock.now())
+        return await importer.import_kev(
+            conn, document, components.clock.now(), aliases=components.settings.vendors.aliases
+        )
 
 
 async def import_csaf(app: FastAPI, documents: Any) -> importer.ImportReport:
     components = app.state.components
     async with components.database.write() as conn:
-        return await importer.import_csaf(conn, documents, components.clock.now())
+        return await importer.import_csaf(
+            conn, documents, components.clock.now(), aliases=components.settings.vendors.aliases
+        )
 
 
 def small_kev(entries: int = 3) -> dict[str, Any]:
@@ -89,8 +93,9 @@ async def test_the_shipped_snapshots_import_and_a_second_import_changes_nothing(
     assert stored["advisory_products"] > csaf.new
 
     # Again, as the demo imports them at start.
+    components = app.state.components
     kev_again, csaf_again = await import_snapshots(
-        app.state.components.database, now=app.state.components.clock.now()
+        components.database, now=components.clock.now(), aliases=components.settings.vendors.aliases
     )
     assert (kev_again.new, kev_again.updated, kev_again.unchanged) == (0, 0, kev.new)
     assert (csaf_again.new, csaf_again.updated, csaf_again.unchanged) == (0, 0, csaf.new)

@@ -364,8 +364,11 @@ def test_a_fixed_range_for_the_cve_clears_the_asset() -> None:
     assert match(asset, [cameras], {}, aliases=ALIASES) == []
     hits = match(Asset("Mobotix", "P3 D24M", "MX-V4.0.1.15", ()), [cameras], {}, aliases=ALIASES)
     assert hits == [
-        Hit("CVE-2024-0001", "csaf", "ICSA-99-001-01", "version MX-V4.0.1.15 in MX-V4.0.1.15")
-    ]
+        Hit(
+            "CVE-2024-0001", "csaf", "ICSA-99-001-01", "version MX-V4.0.1.15 in MX-V4.0.1.15",
+            "Update.\n\nIsolate.",
+        )
+    ]  # fmt: skip
 
 
 def test_an_asset_without_a_version_matches_every_version_products_only() -> None:
@@ -570,6 +573,9 @@ def test_hits_say_why() -> None:
             "csaf",
             "ICSA-24-284-08",
             "version V11.6.1 in vers:all/>=V11.5.1|<V11.6.2",
+            # The advisory's remediation for the product that matched.
+            "Update to V11.6.2 or later version\n"
+            "Contact customer support to receive patch and update information.",
         ),
         Hit("CVE-2023-6448", "csaf", "ICSA-23-348-15", "CVE listed on the asset"),
         Hit("CVE-2023-6448", "kev", None, "CVE listed on the asset"),

@@ -50,6 +50,7 @@ from awareness.auth.refusals import RefusalLog
 from awareness.clock import Clock, SystemClock
 from awareness.consumers.runner import Runner
 from awareness.correlator.correlator import Correlator
+from awareness.correlator.vulnerabilities import Matcher
 from awareness.db.engine import Database, open_database
 from awareness.delivery.dispatcher import Dispatcher
 from awareness.delivery.secrets import Vault
@@ -125,6 +126,19 @@ def build_components(
             retry_seconds=settings.reporting.retry_seconds,
         )
         reminding.on_appended = signals.events_committed
+    vulnerabilities = None
+    if settings.vulnerabilities.enabled:
+        matcher = Matcher(settings=settings, clock=clock)
+        vulnerabilities = Runner(
+            matcher,
+            database=database,
+            poll_seconds=settings.vulnerabilities.poll_seconds,
+            retry_seconds=settings.vulnerabilities.retry_seconds,
+        )
+        matcher.on_appended = signals.events_committed
+        # Asset reports and imports (told as reports), and exposure warnings (events).
+        signals.on_reports(vulnerabilities.wake)
+        signals.on_events(vulnerabilities.wake)
     components = Components(
         settings=settings,
         database=database,
@@ -153,6 +167,7 @@ def build_components(
         vault=vault,
         delivery=delivery,
         reminders=reminders,
+        vulnerabilities=vulnerabilities,
     )
     for runner in components.consumers:
         if runner.consumer.exclusive:

@@ -45,6 +45,8 @@ class Components:
     delivery: Runner | None
     # Reporting-clock reminders (unless disabled): one process per database sends them.
     reminders: Runner | None = None
+    # Vulnerability warnings (unless disabled): one process per database matches assets.
+    vulnerabilities: Runner | None = None
 
     def end_sessions(self, key_ids: set[int]) -> int:
         """Revoked keys: refused here at once (out of the cache), their feeds closed (4401).
@@ -55,7 +57,7 @@ class Components:
 
     @property
     def consumers(self) -> tuple[Runner, ...]:
-        runners = (self.correlator, self.feed, self.delivery, self.reminders)
+        runners = (self.correlator, self.feed, self.delivery, self.reminders, self.vulnerabilities)
         return tuple(runner for runner in runners if runner is not None)
 
     @property

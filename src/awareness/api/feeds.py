@@ -53,24 +53,27 @@ def _readable(documents: list[Document]) -> list[Document]:
     return documents
 
 
-async def _kev(request: Request) -> importer.Prepared:
+async def _kev(request: Request, components: ComponentsDep) -> importer.Prepared:
     _media(request, (JSON,))
     raw = await request.body()
+    aliases = components.settings.vendors.aliases
 
     def prepare() -> importer.Prepared:
         (document,) = _readable(list(split_documents(raw, "body", lines=False)))
-        return importer.prepare_kev(document.content)
+        return importer.prepare_kev(document.content, aliases=aliases)
 
     return await asyncio.to_thread(prepare)
 
 
-async def _csaf(request: Request) -> importer.Prepared:
+async def _csaf(request: Request, components: ComponentsDep) -> importer.Prepared:
     # JSON: one document or an array of them (JSON lines sent as JSON are read as such too).
     lines = True if _media(request, (JSON, *JSON_LINES)) != JSON else None
     raw = await request.body()
+    aliases = components.settings.vendors.aliases
 
     def prepare() -> importer.Prepared:
-        return importer.prepare_csaf(_readable(list(split_documents(raw, "body", lines=lines))))
+        documents = _readable(list(split_documents(raw, "body", lines=lines)))
+        return importer.prepare_csaf(documents, aliases=aliases)
 
     return await asyncio.to_thread(prepare)
 
@@ -254,6 +257,8 @@ async def import_kev(
         report = await importer.store(
             conn, prepared, now=components.clock.now(), actor=principal.actor
         )
+    if report.changed:
+        components.signals.reports_committed()  # the matcher: every asset, against what changed
     return report.counts()
 
 
@@ -280,4 +285,6 @@ async def import_csaf(
         report = await importer.store(
             conn, prepared, now=components.clock.now(), actor=principal.actor
         )
+    if report.changed:
+        components.signals.reports_committed()  # the matcher: every asset, against what changed
     return report.counts()

@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from awareness.db.tables import warnings
+from awareness.db.tables import warning_actions, warnings
 from awareness.eventlog.tlp import Marking
 from awareness.eventlog.writer import EventWriter
 from awareness.scoring import (
@@ -22,7 +23,10 @@ from awareness.scoring import (
 )
 from awareness.views.markings import indicator_markings, named_indicators
 from awareness.views.sectors import level_change
-from awareness.views.warnings import warning_view
+from awareness.views.warnings import ActionView, warning_view
+
+# How timelines name what the service did itself.
+SERVICE = "awareness"
 
 
 async def emit_warning(
@@ -42,8 +46,9 @@ async def emit_warning(
     indicators: list[dict[str, str]] | None = None,
     marked: Sequence[Marking] = (),
 ) -> int:
-    """`marked`: the TLP markings of what it names beyond its indicators and evidence's
-    `{"type", "value"}` objects, which are read here (an exposure's product or CVE)."""
+    """The new warning's id. `marked`: the TLP markings of what it names beyond its indicators
+    and evidence's `{"type", "value"}` objects, which are read here (an exposure's product or
+    CVE)."""
     targets = sorted(set(target_orgs)) if target_orgs is not None else None
     markings = await markings_for(conn, {"indicators": indicators, "evidence": evidence}, marked)
     row: dict[str, Any] = {
@@ -77,7 +82,95 @@ async def emit_warning(
         markings=markings,
     )
     await conn.execute(warnings.update().where(warnings.c.id == row["id"]).values(seq=seq))
-    return seq
+    return int(row["id"])
+
+
+async def reissue_warning(
+    conn: AsyncConnection,
+    writer: EventWriter,
+    warning_id: int,
+    *,
+    at: datetime,
+    level: str,
+    title: str,
+    evidence: dict[str, Any],
+    why: str,
+) -> None:
+    """A warning raised to another level by what was learnt since: the row changes, the
+    timeline says why, and the warning goes out again (boards update it in place by its id;
+    channels hear the new level)."""
+    changes = {"level": level, "title": title[:500], "evidence": evidence}
+    await conn.execute(warnings.update().where(warnings.c.id == warning_id).values(changes))
+    row = (
+        (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
+        .mappings()
+        .one()
+    )
+    seq = await writer.append(
+        type="warning", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
+        targets=row["target_orgs"] or (), data=warning_view(row), at=at, warning_id=warning_id,
+        markings=row["markings"],
+    )  # fmt: skip
+    await _record(conn, warning_id, seq=seq, at=at, action="note", note=why)
+
+
+async def withdraw_warning(
+    conn: AsyncConnection, writer: EventWriter, warning_id: int, *, at: datetime, note: str
+) -> None:
+    """What the warning said is no longer true (an asset updated to a fixed version): it is
+    resolved by the service, with the reason, as a responder's resolution would be."""
+    row = (
+        (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
+        .mappings()
+        .one()
+    )
+    if row["state"] == "resolved":
+        await annotate_warning(conn, writer, warning_id, at=at, note=note)
+        return
+    await conn.execute(
+        warnings.update()
+        .where(warnings.c.id == warning_id)
+        .values(state="resolved", resolved_at=at)
+    )
+    action = ActionView(
+        warning_id=warning_id, action="resolved", at=at, actor=SERVICE, state="resolved",
+        assignee=row["assignee"], note=note,
+    )  # fmt: skip
+    seq = await writer.append(
+        type="response", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
+        targets=row["target_orgs"] or (), data=action, at=at, warning_id=warning_id,
+    )  # fmt: skip
+    await _record(conn, warning_id, seq=seq, at=at, action="resolved", note=note)
+
+
+async def annotate_warning(
+    conn: AsyncConnection, writer: EventWriter, warning_id: int, *, at: datetime, note: str
+) -> None:
+    """A note from the service on a warning, told like a responder's."""
+    row = (
+        (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
+        .mappings()
+        .one()
+    )
+    action = ActionView(
+        warning_id=warning_id, action="note", at=at, actor=SERVICE, state=row["state"],
+        assignee=row["assignee"], note=note,
+    )  # fmt: skip
+    seq = await writer.append(
+        type="response", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
+        targets=row["target_orgs"] or (), data=action, at=at, warning_id=warning_id,
+    )  # fmt: skip
+    await _record(conn, warning_id, seq=seq, at=at, action="note", note=note)
+
+
+async def _record(
+    conn: AsyncConnection, warning_id: int, *, seq: int, at: datetime, action: str, note: str
+) -> None:
+    await conn.execute(
+        warning_actions.insert().values(
+            warning_id=warning_id, seq=seq, at=at, actor=SERVICE, action=action, note=note,
+        )
+    )  # fmt: skip
 
 
 async def emit_level_change(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from awareness.correlator import lookups
 from awareness.correlator.emit import emit_warning
 from awareness.correlator.state import Context
+from awareness.correlator.vulnerabilities import request_scan
 from awareness.db.tables import exposure_notices, exposure_sources, inventory, inventory_cves
 from awareness.db.upsert import upsert
 from awareness.scoring import (
@@ -177,6 +178,8 @@ async def _warn(
             aliases=(match.name, match.vendor or "", match.product or ""),
         ),
     )
+    # The matcher raises it if the KEV catalogue lists its product or CVE.
+    await request_scan(ctx.conn, reason="exposure", at=at)
     await upsert(
         ctx.conn,
         exposure_notices,

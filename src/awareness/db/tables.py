@@ -668,3 +668,38 @@ kev_entries = sa.Table(
     # The sector view: entries added in the last 30 days.
     sa.Index("ix_kev_entries_date_added", "date_added"),
 )
+
+# ---- Vulnerability warnings (`vulnerabilities/`). ----
+
+# Assets to match against the advisories: one (organization, asset) after its report, or every
+# asset (both NULL) after an import. The matcher deletes what it handled in the transaction
+# that raised its warnings.
+vulnerability_scans = sa.Table(
+    "vulnerability_scans",
+    metadata,
+    sa.Column("id", BigIntId, primary_key=True, autoincrement=True),
+    sa.Column("org_id", ORG_ID),
+    sa.Column("asset_id", sa.String(200)),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+)
+
+# What each asset is exposed to now, one row per CVE, source ("csaf" | "kev") and advisory
+# ("" for a KEV entry), with the digest of the advisory or entry it was warned about and the
+# warning that said so. A row goes when the asset is no longer affected.
+vulnerability_hits = sa.Table(
+    "vulnerability_hits",
+    metadata,
+    sa.Column("org_id", ORG_ID, primary_key=True),
+    sa.Column("asset_id", sa.String(200), primary_key=True),
+    sa.Column("cve", sa.String(32), primary_key=True),
+    sa.Column("source", sa.String(8), primary_key=True),
+    sa.Column("advisory_id", sa.String(64), primary_key=True),
+    sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("warning_id", sa.BigInteger, nullable=False),
+    sa.Column("found_at", UTCDateTime, nullable=False),
+    sa.Index("ix_vulnerability_hits_sector", "sector"),
+    sa.Index("ix_vulnerability_hits_warning_id", "warning_id"),
+)

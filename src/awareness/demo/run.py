@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 
 from awareness.api.app import create_app
+from awareness.api.components import Components
 from awareness.api.server import config as server_config
 from awareness.auth import keys, orgs
 from awareness.auth.principal import Role
@@ -121,7 +122,7 @@ async def run_demo(
         await asyncio.sleep(0.05)
     # The advisories take a few seconds to read: the board is up meanwhile.
     say("importing the shipped KEV catalogue and ICS advisories in the background")
-    feeds = asyncio.create_task(_import_feeds(app.state.components.database, say))
+    feeds = asyncio.create_task(_import_feeds(app.state.components, say))
     operators = cast(seed=seed, exploited=exploited_product())
     headers = {o.org_id: {"Authorization": f"Bearer {credentials[o.org_id]}"} for o in operators}
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -146,10 +147,13 @@ async def run_demo(
             await serving
 
 
-async def _import_feeds(database: Database, say: Callable[[str], None]) -> None:
+async def _import_feeds(components: Components, say: Callable[[str], None]) -> None:
     started = time.monotonic()
     try:
-        reports = await import_snapshots(database, now=datetime.now(UTC))
+        reports = await import_snapshots(
+            components.database, now=datetime.now(UTC),
+            aliases=components.settings.vendors.aliases,
+        )  # fmt: skip
     except Exception:
         log.exception("importing the shipped feeds failed")
         return

@@ -3,7 +3,9 @@ replays (`visible_to`), and a test on an event in memory for the broadcaster (`m
 state one rule, and a test over every role and kind keeps them equal: supervisors and
 responders see their sectors' events, operators what is addressed to their organization and
 their own sector's level changes, admins everything; reporting reminders
-name an operator's incident, so responders never see them."""
+name an operator's incident, so responders never see them; vulnerability warnings name what an
+operator runs unpatched, so only that operator and the admins see them (supervisors read their
+sectors' exposure in numbers, GET /v1/sectors/{sector}/vulnerabilities)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ import sqlalchemy as sa
 from awareness.auth.principal import Principal, Role
 from awareness.db.tables import event_sectors, event_targets
 from awareness.eventlog.tlp import RANK, Marking, key_of, markings_of, read, withhold
+
+VULNERABILITY = "vulnerability"
+# What only the operator concerned (and its sector's supervisors, for reminders) may read.
+OPERATORS_OWN = ("reminder", VULNERABILITY)
 
 
 def visible_to(
@@ -29,7 +35,9 @@ def visible_to(
         return sa.or_(seq.in_(addressed), sa.and_(kind == "sector_level", seq.in_(own_sector)))
     if principal.role is Role.responder:
         # Reporting reminders name an operator's incident: raw reports responders never read.
-        return sa.and_(kind != "reminder", _in_sectors(principal, seq))
+        return sa.and_(kind.not_in(OPERATORS_OWN), _in_sectors(principal, seq))
+    if principal.role is Role.supervisor:
+        return sa.and_(kind != VULNERABILITY, _in_sectors(principal, seq))
     return _in_sectors(principal, seq)
 
 
@@ -49,7 +57,9 @@ def may_see(
         return principal.org_id in targets or (
             kind == "sector_level" and principal.org_sector in sectors
         )
-    if principal.role is Role.responder and kind == "reminder":
+    if principal.role is Role.responder and kind in OPERATORS_OWN:
+        return False
+    if principal.role is Role.supervisor and kind == VULNERABILITY:
         return False
     if principal.role is Role.admin or principal.sectors is None:
         return True

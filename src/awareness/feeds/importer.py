@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from awareness.auth import audit
-from awareness.db.tables import advisories, advisory_products, kev_entries
+from awareness.db.tables import advisories, advisory_products, kev_entries, vulnerability_scans
 from awareness.db.upsert import upsert
 from awareness.feeds.documents import Document, FeedRejected
 from awareness.scoring.advisories import (
@@ -297,6 +297,13 @@ async def store(
             await _replace_products(conn, prepared, chunk, replaced=set(replaced))
         if progress is not None:
             progress(start + len(chunk), len(writing))
+    if report.changed:
+        # Every asset is matched again against what changed, in this import's transaction.
+        await conn.execute(
+            vulnerability_scans.insert().values(
+                org_id=None, asset_id=None, reason=prepared.feed, requested_at=now
+            )
+        )
     if actor is not None:
         details = report.counts() | {"refused": len(report.refused)}
         await audit.record(

@@ -23,6 +23,7 @@ from awareness.db.tables import (
     incidents,
     indicators,
     reports,
+    vulnerability_scans,
 )
 from awareness.errors import FieldError, ValidationFailed
 from awareness.ingest import idempotency, pg_append
@@ -369,4 +370,10 @@ async def upsert_assets(
             for report_id, item in zip(report_ids, items, strict=True)
         ],
     )
+    # The matcher checks each asset against the advisories, committed or not with it.
+    await conn.execute(
+        vulnerability_scans.insert(),
+        [{"org_id": principal.org_id, "asset_id": item.asset_id, "reason": "asset",
+          "requested_at": now} for item in items],
+    )  # fmt: skip
     return [(item.asset_id not in existing, created_at.get(item.asset_id, now)) for item in items]

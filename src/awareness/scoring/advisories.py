@@ -51,6 +51,8 @@ class Hit:
     source: str  # "csaf" | "kev"
     advisory_id: str | None  # None for a KEV-only hit
     reason: str
+    # What the advisory says to do for the product that matched.
+    remediation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,10 @@ def match(
     # Thousands of products name a few hundred vendors: each vendor is compared once.
     vendor_keys: dict[str, str | None] = {}
 
-    def add(cve: str, source: str, advisory_id: str | None, reason: str) -> None:
-        hits.setdefault((cve, source, advisory_id), Hit(cve, source, advisory_id, reason))
+    def add(
+        cve: str, source: str, advisory_id: str | None, reason: str, remedy: str | None = None
+    ) -> None:
+        hits.setdefault((cve, source, advisory_id), Hit(cve, source, advisory_id, reason, remedy))
 
     def same(vendor: str, product: str) -> bool:
         if vendor not in vendor_keys:
@@ -108,7 +112,7 @@ def match(
                 if cve in safe or (held is False and version is not None):
                     refuted.add(cve)
                 elif held:
-                    add(cve, CSAF, advisory.id, _reason(version, product))
+                    add(cve, CSAF, advisory.id, _reason(version, product), product.remediation)
         for cve in sorted(listed.intersection(advisory.cves)):
             add(cve, CSAF, advisory.id, "CVE listed on the asset")
     matched = {hit.cve: hit.advisory_id for hit in hits.values()}

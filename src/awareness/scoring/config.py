@@ -271,6 +271,19 @@ class ExposureConfig(_Section):
     min_level: LevelName = Level.BLUE
 
 
+class VulnerabilityConfig(_Section):
+    """A vulnerability warning's level: the worst of its CVEs'."""
+
+    kev: LevelName = Level.ORANGE
+    kev_ransomware: LevelName = Level.RED
+    # An advisory's aggregate CVSS severity (CSAF `aggregate_severity`, else the worst score's).
+    critical: LevelName = Level.ORANGE
+    high: LevelName = Level.YELLOW
+    medium: LevelName = Level.BLUE
+    low: LevelName = Level.BLUE
+    none: LevelName = Level.BLUE
+
+
 class EvidenceConfig(_Section):
     top_incidents: int = Field(5, ge=0, le=100)
     decimals: int = Field(2, ge=0, le=15)
@@ -288,6 +301,7 @@ class ScoringConfig(_Section):
     campaign: CampaignConfig = CampaignConfig()
     hysteresis: HysteresisConfig = HysteresisConfig()
     exposure: ExposureConfig = ExposureConfig()
+    vulnerability: VulnerabilityConfig = VulnerabilityConfig()
     evidence: EvidenceConfig = EvidenceConfig()
 
     @property

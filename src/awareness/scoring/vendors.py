@@ -8,8 +8,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, Self
+
+from pydantic import ConfigDict, RootModel, model_validator
 
 # Trailing words that name a company's legal form, not the company.
 _LEGAL = frozenset(
@@ -154,3 +156,19 @@ def _starts_with(tokens: list[str], prefix: str) -> bool:
         if len(joined) >= len(prefix):
             return False
     return False
+
+
+class VendorsConfig(RootModel[dict[str, Any]]):
+    """`config/vendors.toml` in the settings: checked when the settings load, so a malformed
+    table stops the service at start-up, not at the first import."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="after")
+    def _readable(self) -> Self:
+        load_aliases(self.root)
+        return self
+
+    @cached_property
+    def aliases(self) -> Aliases:
+        return load_aliases(self.root)
