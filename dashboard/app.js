@@ -41,7 +41,7 @@ function layout(me, caps, store, api, sectorView) {
   if (me.role === "operator") {
     const sectors = panel("sectors-panel", "Your sector");
     const warnings = panel("warnings-panel", "Warnings for your organization",
-      h("p", { class: "muted" }, "Exposure warnings (something you run is involved elsewhere) come first.")); // prettier-ignore
+      h("p", { class: "muted" }, "Exposure and vulnerability warnings (something you run is involved) come first.")); // prettier-ignore
     const reports = h("div", { class: "reports" });
     replace(view, h("div", { class: "layout operator" }, sectors, warnings, reports));
     parts.push(mountTiles(sectors, store, { onOpen: open, only }));

@@ -4,6 +4,7 @@ import { $, h, replace } from "./dom.js";
 import { campaignItem } from "./campaigns.js";
 import { coverageSection } from "./coverage.js";
 import { impactList } from "./dependencies.js";
+import { vulnerabilitySection } from "./vulnerabilities.js";
 import { age, clock, levelBadge, rank, ruleName, score, sectorName, sparkline, throttle, trendLabel } from "./format.js";
 
 export function createSectorView(store, api) {
@@ -26,8 +27,11 @@ export function createSectorView(store, api) {
     }
     try {
       const detail = await api.get(`/v1/sectors/${encodeURIComponent(sector)}`);
-      const coverage = await coverageSection(api, sector, detail.coverage);
-      if (current === sector) render(detail, coverage);
+      const [coverage, exposure] = await Promise.all([
+        coverageSection(api, sector, detail.coverage),
+        vulnerabilitySection(api, sector, detail.coverage),
+      ]);
+      if (current === sector) render(detail, coverage, exposure);
     } catch (error) {
       if (current === sector && fresh) replace(body, h("p", { class: "field-error" }, `Cannot load ${sectorName(sector)}: ${error.message}`));
     }
@@ -52,7 +56,7 @@ export function createSectorView(store, api) {
     if (current && (changed === current || changed === null)) reload();
   });
 
-  function render(d, coverage) {
+  function render(d, coverage, exposure) {
     const ev = d.evidence || {};
     const name = sectorName(d.sector);
     replace(title, `${name}: `, levelBadge(d.level));
@@ -86,6 +90,7 @@ export function createSectorView(store, api) {
       section("Campaigns touching this sector", (d.campaigns || []).length
         ? h("ul", { class: "campaigns" }, d.campaigns.map((c) => campaignItem(c, open)))
         : h("p", { class: "muted" }, "None active.")),
+      exposure ? section("Vulnerabilities", exposure, "vulnerabilities-section") : null,
       section("Depends on", dependencies(d.depends_on, linkTo)),
       section("Depended on by", dependencies(d.dependents, linkTo)),
       section("Recent level changes", (d.history || []).length

@@ -8,6 +8,7 @@ import { h, replace } from "./dom.js";
 import { age, clock, kindName, levelBadge, sectorName } from "./format.js";
 import { escalationTag, myName, responseControls, stateTag } from "./response.js";
 import { vocabulary } from "./vocabulary.js";
+import { vulnerabilityDetails } from "./vulnerabilities.js";
 
 const PAGE = 25;
 
@@ -59,8 +60,9 @@ export function mountWarnings(container, store, options) {
         (!unresolved.checked || w.state !== "resolved"),
     );
     if (mode === "operator") {
-      // Exposure warnings first: they name something the organization runs.
-      all = [...all.filter((w) => w.kind === "exposure"), ...all.filter((w) => w.kind !== "exposure")];
+      // Exposure and vulnerability warnings first: they name something the organization runs.
+      const runs = (w) => w.kind === "exposure" || w.kind === "vulnerability";
+      all = [...all.filter(runs), ...all.filter((w) => !runs(w))];
     }
     return all;
   }
@@ -167,6 +169,7 @@ export function mountWarnings(container, store, options) {
 
   function details(w) {
     if (w.kind === "dependency") return dependencyDetails(w, only);
+    if (w.kind === "vulnerability") return vulnerabilityDetails(w);
     if (w.kind === "campaign") {
       const ev = w.evidence || {};
       const indicators = w.indicators || ev.indicators || (ev.indicator ? [ev.indicator] : []);

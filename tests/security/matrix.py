@@ -69,6 +69,10 @@ MATRIX: dict[str, str] = {
     "GET /v1/sectors/energy/coverage":    "401 401 401 403 403 403 200 200 403 403 200",
     "GET /v1/sectors/water/coverage":     "401 401 401 403 403 403 404 200 403 403 200",
     "GET /v1/sectors/space/coverage":     "401 401 401 403 403 403 404 404 403 403 404",
+    # Exposure to KEV entries and ICS advisories names the exposed operators: coverage's readers.
+    "GET /v1/sectors/energy/vulnerabilities": "401 401 401 403 403 403 200 200 403 403 200",
+    "GET /v1/sectors/water/vulnerabilities":  "401 401 401 403 403 403 404 200 403 403 200",
+    "GET /v1/sectors/space/vulnerabilities":  "401 401 401 403 403 403 404 404 403 403 404",
     # Warnings: filtered to the caller's scope, never refused; a filter outside it finds none.
     # The admin reads and acknowledges everything: it can issue itself any key anyway, and
     # reading as itself leaves the audit trail plain (README).

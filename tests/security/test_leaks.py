@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from awareness.api.app import create_app
 from awareness.auth.principal import Role
 from awareness.clock import ManualClock
+from awareness.db.tables import advisories, vulnerability_hits
 from awareness.exchange.ids import collection_id
 from tests.conftest import (
     PLC,
@@ -93,7 +94,7 @@ GETS = {
 }
 FEED_FILTERED = "after=0&sector=energy&sector=water&kind=exposure&kind=campaign&kind=sector_level"
 SOURCES = (*GETS, "incident-each", "cap-each", "misp-each", "ack-each", "feed-live",
-           "feed-replay", "feed-filtered", "coverage")  # fmt: skip
+           "feed-replay", "feed-filtered", "coverage", "vulnerabilities")  # fmt: skip
 
 
 def leaks(reader: Reader, text: str) -> list[str]:
@@ -246,7 +247,36 @@ async def _scenario(app: FastAPI, base: str, clock: ManualClock) -> dict[tuple[s
                 for sector in ("energy", "water")
             ]
             texts[(reader.name, "coverage")] = "\n".join(answers)
+        # Every operator exposed to one advisory: each sector's exposure names all of its own.
+        await _expose_everyone(app, clock)
+        for reader in READERS:
+            answers = [
+                (await http.get(f"/v1/sectors/{s}/vulnerabilities", headers=keys[reader.name])).text
+                for s in ("energy", "water")
+            ]
+            texts[(reader.name, "vulnerabilities")] = "\n".join(answers)
     return texts
+
+
+async def _expose_everyone(app: FastAPI, clock: ManualClock) -> None:
+    """The matcher's record of one advisory affecting an asset of every organization (asset ids
+    of their own, so no inventory change of the world ever revisits them)."""
+    now = clock.now()
+    advisory = {
+        "id": "ICSA-LEAK-01", "source": "csaf", "title": "leak advisory", "published": now,
+        "updated": now, "criticality": "high", "cves": ["CVE-2026-9999"], "digest": "d",
+        "aliases_digest": "a", "imported_at": now,
+    }  # fmt: skip
+    hits = [
+        {"org_id": org, "asset_id": f"vulnerable-{org.replace('-org-', '-')}",
+         "cve": "CVE-2026-9999", "source": "csaf", "advisory_id": "ICSA-LEAK-01",
+         "sector": SECTOR[org], "digest": "d", "reason": "test", "warning_id": 0,
+         "found_at": now}
+        for org in ORGS
+    ]  # fmt: skip
+    async with app.state.components.database.write() as conn:
+        await conn.execute(advisories.insert().values(advisory))
+        await conn.execute(vulnerability_hits.insert(), hits)
 
 
 def _cases() -> list[Any]:
@@ -296,6 +326,9 @@ MUST_SEE: dict[tuple[str, str], set[str]] = {
     ("sup-energy", "coverage"): set(ENERGY_ORGS),
     ("sup-water", "coverage"): set(WATER_ORGS),
     ("admin", "coverage"): set(ORGS),
+    ("sup-energy", "vulnerabilities"): set(ENERGY_ORGS),
+    ("sup-water", "vulnerabilities"): set(WATER_ORGS),
+    ("admin", "vulnerabilities"): set(ORGS),
     ("op-b2", "warnings"): {plc_asset(LATE_HOLDER)},
     ("resp-energy", "campaigns"): {ENERGY_ONLY, BOTH},
     ("resp-water", "warnings"): {BOTH, plc_asset("water-org-b1")},

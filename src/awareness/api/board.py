@@ -1,5 +1,5 @@
-"""The warning board's endpoints: who the caller is, sector levels, warnings and their
-acknowledgement, campaigns."""
+"""The warning board's endpoints: who the caller is, sector levels, coverage and exposure,
+warnings and their acknowledgement, campaigns."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ from awareness.views.coverage import (
     sector_coverage,
 )
 from awareness.views.sectors import SectorDetail, SectorView, sector_detail, sector_overview
+from awareness.views.vulnerabilities import SectorVulnerabilities, sector_vulnerabilities
 from awareness.views.warnings import WarningView, list_warnings
 from awareness.vocabulary import WarningKind, WarningState
 
 router = APIRouter(prefix="/v1", tags=["board"])
-# Coverage judges operators' duties: supervisors (of the sector asked) and admins.
+# Coverage and exposure name a sector's operators: supervisors (of the sector asked) and admins.
 Supervisor = Annotated[Principal, Depends(allow(Role.supervisor, Role.admin))]
 
 
@@ -126,6 +127,27 @@ async def get_sector_coverage(
             sector,
             inventory_days=settings.coverage.inventory_days,
             report_days=settings.coverage.report_days,
+            now=components.clock.now(),
+        )
+
+
+@router.get("/sectors/{sector}/vulnerabilities", response_model=SectorVulnerabilities)
+async def get_sector_vulnerabilities(
+    sector: str, principal: Supervisor, components: ComponentsDep
+) -> SectorVulnerabilities:
+    """What a sector's operators are exposed to now: KEV entries added within
+    `vulnerabilities.kev_recent_days` (newest first) and ICS advisories by criticality, each
+    with the operators exposed and how many of their assets. It names operators as coverage
+    does, so it has coverage's readers: that sector's supervisors and admins; a sector outside
+    a supervisor's scope is 404, as one that does not exist."""
+    settings = components.settings
+    if sector not in settings.sectors.sectors or not reads_coverage(principal, sector):
+        raise NotFound(f"no sector {sector!r}")
+    async with components.database.read() as conn:
+        return await sector_vulnerabilities(
+            conn,
+            sector,
+            kev_recent_days=settings.vulnerabilities.kev_recent_days,
             now=components.clock.now(),
         )
 

@@ -338,9 +338,27 @@ def warning_report(warning: Any, refs: Sequence[str]) -> Obj:
 def warning_objects(warning: Any) -> list[Obj]:
     """The `warnings` collection's objects of one warning: its report, then for a campaign
     warning the campaign's objects the report refers to."""
-    related = campaign_objects(warning) if warning.kind == "campaign" else []
+    related: list[Obj] = []
+    if warning.kind == "campaign":
+        related = campaign_objects(warning)
+    elif warning.kind == "vulnerability":
+        related = vulnerability_objects(warning)
     refs = [sector_id(s) for s in warning.sectors] + [o["id"] for o in related]
     return [warning_report(warning, refs), *related]
+
+
+def vulnerability_objects(warning: Any) -> list[Obj]:
+    """A vulnerability warning's CVEs, which its report refers to (the KEV and advisory details
+    stay in the report's description and extension)."""
+    found = []
+    for item in (warning.evidence or {}).get("vulnerabilities") or ():
+        obj = indicator_object(
+            "cve", str(item.get("cve")), tlp=warning.tlp, created=EPOCH,
+            modified=warning.created_at, scope=(),
+        )  # fmt: skip
+        if obj is not None:
+            found.append(obj)
+    return found
 
 
 def sighting_objects(warning: Any) -> list[Obj]:

@@ -83,8 +83,10 @@ def match(
     hits: dict[tuple[str, str, str | None], Hit] = {}
     refuted: set[str] = set()
 
-    # Thousands of products name a few hundred vendors: each vendor is compared once.
+    # Thousands of products name a few hundred vendors, and advisories repeat their products:
+    # each vendor, and each vendor's product, is compared once.
     vendor_keys: dict[str, str | None] = {}
+    products: dict[tuple[str, str], bool] = {}
 
     def add(
         cve: str, source: str, advisory_id: str | None, reason: str, remedy: str | None = None
@@ -96,7 +98,11 @@ def match(
             listed = normalize(vendor, aliases)
             vendor_keys[vendor] = listed if same_vendor(listed, names.vendor) else None
         key = vendor_keys[vendor]
-        return key is not None and _same_product(key, product, names, aliases)
+        if key is None:
+            return False
+        if (key, product) not in products:
+            products[key, product] = _same_product(key, product, names, aliases)
+        return products[key, product]
 
     for advisory in advisories:
         mine = [p for p in advisory.products if same(p.vendor, p.product)]

@@ -135,14 +135,16 @@ def covers(listed: str, asset: str, aliases: Aliases) -> bool:
     edition named after it); or a family of the alias table."""
     if not listed or not asset:
         return False
-    if compact(listed) == compact(asset):
+    a, b = compact(listed), compact(asset)
+    if a == b:
         return True
-    shorter, longer = sorted((listed, asset), key=len)
-    if len(shorter.split()) >= 2 and _starts_with(longer.split(), compact(shorter)):
-        return True
+    # Most pairs share no prefix: one comparison rules them out before any word is split.
+    if a.startswith(b) or b.startswith(a):
+        shorter, longer = sorted((listed, asset), key=len)
+        if len(shorter.split()) >= 2 and _starts_with(longer.split(), compact(shorter)):
+            return True
     return any(
-        _starts_with(asset.split(), "".join(prefix))
-        for prefix in aliases.families.get(compact(listed), ())
+        _starts_with(asset.split(), "".join(prefix)) for prefix in aliases.families.get(a, ())
     )
 
 
