@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(8), primary_key=True),
         sa.Column("advisory_id", sa.String(64), primary_key=True),
         sa.Column("sector", sa.String(64), nullable=False),
+        sa.Column("topic", sa.String(300), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("warning_id", sa.BigInteger, nullable=False),

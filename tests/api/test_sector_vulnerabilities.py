@@ -44,6 +44,7 @@ def advisory(advisory_id: str, criticality: str, published: datetime) -> dict[st
 def hit(org: str, asset: str, cve: str, sector: str, advisory_id: str = "") -> dict[str, Any]:
     return {
         "org_id": org, "asset_id": asset, "cve": cve, "sector": sector,
+        "topic": advisory_id or f"kev:{cve}",
         "source": "csaf" if advisory_id else "kev", "advisory_id": advisory_id,
         "digest": "d", "reason": "version 2.9 in vers:generic/<3.1", "warning_id": 1,
         "found_at": START,

@@ -577,6 +577,11 @@ def test_hits_say_why() -> None:
             "Update to V11.6.2 or later version\n"
             "Contact customer support to receive patch and update information.",
         ),
-        Hit("CVE-2023-6448", "csaf", "ICSA-23-348-15", "CVE listed on the asset"),
+        # Listed on the asset: known exploited. The Unitronics advisory naming it is about
+        # another vendor's products, not news about this one.
         Hit("CVE-2023-6448", "kev", None, "CVE listed on the asset"),
     ]
+    unnamed = match(
+        Asset(None, None, None, ("CVE-2023-6448",)), all_advisories(), {}, aliases=ALIASES
+    )
+    assert unnamed == [Hit("CVE-2023-6448", "csaf", "ICSA-23-348-15", "CVE listed on the asset")]

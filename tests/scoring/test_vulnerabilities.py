@@ -40,12 +40,11 @@ FACTS = Facts(
 
 
 def finding(
-    asset: str, cve: str, advisory: str = "", digest: str = "d1", org: str = "a"
+    asset: str, cve: str, advisory: str = "", digest: str = "d1", org: str = "a", topic: str = ""
 ) -> Finding:
     source = "csaf" if advisory else "kev"
-    return Finding(
-        org, asset, cve, source, advisory, digest, "why", "Update." if advisory else None
-    )
+    remedy = "Update." if advisory else None
+    return Finding(org, asset, cve, source, advisory, digest, "why", remedy, topic or advisory)
 
 
 def known(f: Finding, warning_id: int, digest: str | None = None) -> Known:
@@ -79,17 +78,20 @@ def test_the_same_findings_twice_are_never_news(rows: list[tuple[str, str, str]]
     assert outcome.gone == []
 
 
-def test_one_warning_per_organization_and_advisory_and_kev_joins_its_advisory() -> None:
+def test_one_warning_per_organization_and_topic_and_kev_joins_its_advisory() -> None:
     a1 = finding("pc-1", "CVE-1", "ICSA-1")
     a2 = finding("pc-2", "CVE-2", "ICSA-1")
-    exploited = finding("pc-1", "CVE-1")  # the same CVE, from KEV
-    alone = finding("mq-1", "CVE-2023-46604")
+    exploited = finding("pc-1", "CVE-1", topic="kev:siemens/himed")  # the same CVE, from KEV
+    broker = "kev:apache/activemq"
+    alone = finding("mq-1", "CVE-2023-46604", topic=broker)
+    # Another exploited CVE of the same product: the same warning, not one per CVE.
+    again = finding("mq-1", "CVE-2016-3088", topic=broker)
     elsewhere = finding("pc-1", "CVE-1", "ICSA-1", org="b")
 
-    found = groups([a1, a2, exploited, alone, elsewhere])
+    found = groups([a1, a2, exploited, alone, again, elsewhere])
 
-    assert found == [[a1, a2, exploited], [alone], [elsewhere]]
-    assert [group_key(g) for g in found] == ["ICSA-1", "kev:CVE-2023-46604", "ICSA-1"]
+    assert found == [[a1, a2, exploited], [alone, again], [elsewhere]]
+    assert [group_key(g) for g in found] == ["ICSA-1", broker, "ICSA-1"]
 
 
 def test_levels_come_from_kev_and_criticality() -> None:

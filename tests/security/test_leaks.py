@@ -270,8 +270,8 @@ async def _expose_everyone(app: FastAPI, clock: ManualClock) -> None:
     hits = [
         {"org_id": org, "asset_id": f"vulnerable-{org.replace('-org-', '-')}",
          "cve": "CVE-2026-9999", "source": "csaf", "advisory_id": "ICSA-LEAK-01",
-         "sector": SECTOR[org], "digest": "d", "reason": "test", "warning_id": 0,
-         "found_at": now}
+         "sector": SECTOR[org], "topic": "ICSA-LEAK-01", "digest": "d", "reason": "test",
+         "warning_id": 0, "found_at": now}
         for org in ORGS
     ]  # fmt: skip
     async with app.state.components.database.write() as conn:

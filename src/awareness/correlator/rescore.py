@@ -230,9 +230,16 @@ async def compare(live: Database, rebuilt: Database) -> Comparison:
     return result
 
 
+# Vulnerability warnings come from imported advisories, not from reports: a replay of the
+# reports neither makes nor changes them, so they are left out of the comparison.
+REPLAYED = warnings.c.kind != "vulnerability"
+
+
 async def _attention(conn: AsyncConnection) -> dict[tuple[str, str], int]:
-    query = sa.select(warnings.c.sector, warnings.c.kind, sa.func.count()).group_by(
-        warnings.c.sector, warnings.c.kind
+    query = (
+        sa.select(warnings.c.sector, warnings.c.kind, sa.func.count())
+        .where(REPLAYED)
+        .group_by(warnings.c.sector, warnings.c.kind)
     )
     return {(sector, kind): count for sector, kind, count in await conn.execute(query)}
 
@@ -254,7 +261,7 @@ async def _warnings(conn: AsyncConnection) -> Counter[tuple[str, ...]]:
         warnings.c.level,
         warnings.c.created_at,
         warnings.c.title,
-    )
+    ).where(REPLAYED)
     return Counter(
         (row.kind, row.sector, row.level, row.created_at.isoformat(), row.title)
         for row in await conn.execute(query)

@@ -59,6 +59,7 @@ from awareness.scoring.vulnerabilities import (
     evidence_of,
     group_key,
     groups,
+    kev_topic,
     level_of,
     title_of,
     withdrawal_note,
@@ -201,6 +202,10 @@ def _vendor(name: str | None, aliases: Aliases) -> str:
     return compact(normalize(name, aliases)) if name else ""
 
 
+def _product(name: str, aliases: Aliases) -> str:
+    return compact(normalize(name, aliases))
+
+
 async def _candidates(
     conn: AsyncConnection, stored: Sequence[_Stored], aliases: Aliases
 ) -> _Candidates:
@@ -295,12 +300,17 @@ async def _match_assets(
         listed = item.asset.cves
         mine = candidates.advisories_for(vendor, listed)
         kev = candidates.kev_for(vendor, listed, mine)
+        # KEV findings are told per product the operator runs (the catalogue names one
+        # product many ways), or per asset when it names none.
+        if item.asset.vendor and item.asset.product:
+            kev_by_product = kev_topic(vendor, _product(item.asset.product, aliases))
+        else:
+            kev_by_product = kev_topic("asset", item.asset_id)
         for hit in match(item.asset, mine, kev, aliases=aliases):
-            digest = (
-                candidates.advisories[hit.advisory_id].digest
-                if hit.advisory_id is not None
-                else kev[hit.cve].digest
-            )
+            if hit.advisory_id is not None:
+                digest, topic = candidates.advisories[hit.advisory_id].digest, hit.advisory_id
+            else:
+                digest, topic = kev[hit.cve].digest, kev_by_product
             found.append(
                 Finding(
                     item.org_id,
@@ -311,6 +321,7 @@ async def _match_assets(
                     digest,
                     hit.reason,
                     hit.remediation,
+                    topic,
                 )
             )
     query = sa.select(vulnerability_hits)
@@ -369,7 +380,8 @@ async def _match_assets(
             sa.insert(vulnerability_hits),
             [
                 {"org_id": f.org_id, "asset_id": f.asset_id, "cve": f.cve, "source": f.source,
-                 "advisory_id": f.advisory_id, "sector": sector, "digest": f.digest,
+                 "advisory_id": f.advisory_id, "sector": sector, "topic": f.about,
+                 "digest": f.digest,
                  "reason": f.reason[:2000], "warning_id": warning_id, "found_at": now}
                 for f in group
             ],
@@ -378,10 +390,10 @@ async def _match_assets(
             if any(f.key == row.key for f in group):
                 raised[row.warning_id] = warning_id
     for warning_id, added in sorted(extended.items()):
+        cves = ", ".join(sorted({f.cve for f in added}))
         named = ", ".join(sorted({f.asset_id for f in added}))
-        await _refresh(
-            conn, writer, warning_id, facts, scoring=scoring, now=now, why=f"Also affects {named}"
-        )
+        why = f"Also: {cves} on {named}"
+        await _refresh(conn, writer, warning_id, facts, scoring=scoring, now=now, why=why)
     await _close(conn, writer, outcome.gone, outcome.replaced, raised, facts,
                  scoring=scoring, now=now)  # fmt: skip
 
@@ -404,7 +416,7 @@ async def _open_warnings(conn: AsyncConnection, orgs: set[str]) -> dict[tuple[st
 def _finding(row: Any) -> Finding:
     return Finding(
         row["org_id"], row["asset_id"], row["cve"], row["source"], row["advisory_id"],
-        row["digest"], row["reason"],
+        row["digest"], row["reason"], topic=row["topic"],
     )  # fmt: skip
 
 

@@ -685,8 +685,9 @@ vulnerability_scans = sa.Table(
 )
 
 # What each asset is exposed to now, one row per CVE, source ("csaf" | "kev") and advisory
-# ("" for a KEV entry), with the digest of the advisory or entry it was warned about and the
-# warning that said so. A row goes when the asset is no longer affected.
+# ("" for a KEV entry), with what its warning is about (`topic`: the advisory, or for KEV
+# entries the vendor and product the asset runs), the digest of the advisory or entry it was
+# warned about and the warning that said so. A row goes when the asset is no longer affected.
 vulnerability_hits = sa.Table(
     "vulnerability_hits",
     metadata,
@@ -696,6 +697,7 @@ vulnerability_hits = sa.Table(
     sa.Column("source", sa.String(8), primary_key=True),
     sa.Column("advisory_id", sa.String(64), primary_key=True),
     sa.Column("sector", sa.String(64), nullable=False),
+    sa.Column("topic", sa.String(300), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("warning_id", sa.BigInteger, nullable=False),

@@ -119,8 +119,14 @@ def match(
                     refuted.add(cve)
                 elif held:
                     add(cve, CSAF, advisory.id, _reason(version, product), product.remediation)
-        for cve in sorted(listed.intersection(advisory.cves)):
-            add(cve, CSAF, advisory.id, "CVE listed on the asset")
+        # A CVE the asset lists, in an advisory of its vendor (or the asset names none): an
+        # advisory on another vendor's product that bundles the same component is not news
+        # about this asset.
+        if listed and (
+            not names.vendor or any(vendor_keys.get(p.vendor) for p in advisory.products)
+        ):
+            for cve in sorted(listed.intersection(advisory.cves)):
+                add(cve, CSAF, advisory.id, "CVE listed on the asset")
     matched = {hit.cve: hit.advisory_id for hit in hits.values()}
     # Cleared by one range of an advisory but held by another range or advisory: affected.
     refuted -= matched.keys()

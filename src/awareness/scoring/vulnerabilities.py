@@ -1,8 +1,10 @@
 """What one matching pass means for operators: which findings are news (never warned of, or
 their advisory or KEV entry changed since), which are gone (the asset is no longer affected),
-how the news becomes warnings (one per organization and advisory; a KEV entry no advisory of
-the pass covers, one of its own), and each warning's level, title and evidence. Pure: rows
-in, decisions out; the matcher reads and writes."""
+how the news becomes warnings (one per organization and topic: an advisory, or the product
+the operator runs for KEV entries no advisory of the pass covers, since the catalogue lists
+every exploited CVE of a product, under many names, and one warning per CVE would bury the
+operator), and each warning's level, title and evidence. Pure: rows in, decisions out; the
+matcher reads and writes."""
 
 from __future__ import annotations
 
@@ -32,10 +34,21 @@ class Finding:
     digest: str  # of the advisory or KEV entry: another one means it changed
     reason: str
     remediation: str | None = None
+    # What a warning of it is about: the advisory's id, or "kev:" and the asset's product.
+    topic: str = ""
 
     @property
     def key(self) -> Key:
         return (self.org_id, self.asset_id, self.cve, self.source, self.advisory_id)
+
+    @property
+    def about(self) -> str:
+        return self.topic or self.advisory_id or f"{KEV}:{self.cve}"
+
+
+def kev_topic(vendor_key: str, product_key: str) -> str:
+    """The topic of KEV findings: the vendor and product the asset runs, as normalized keys."""
+    return f"{KEV}:{vendor_key}/{product_key}"[:300]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +89,14 @@ def compare(found: Iterable[Finding], known: Iterable[Known]) -> Outcome:
 
 
 def group_key(group: Sequence[Finding]) -> str:
-    """What a warning is about: its advisory, or the KEV entry of its one CVE."""
-    return _advisory(group) or f"{KEV}:{group[0].cve}"
+    """What a warning is about: its advisory, or the product its KEV entries were found in."""
+    return _advisory(group) or group[0].about
 
 
 def groups(news: Sequence[Finding]) -> list[list[Finding]]:
-    """One warning per organization and advisory. A KEV finding goes with an advisory of the
-    same organization and CVE warned of in this pass, else into a warning of its own CVE."""
+    """One warning per organization and topic. A KEV finding goes with an advisory of the
+    same organization and CVE warned of in this pass, else with the KEV findings of the same
+    product run."""
     by_group: dict[tuple[str, str], list[Finding]] = {}
     advisory_of: dict[tuple[str, str], str] = {}
     for finding in news:
@@ -92,7 +106,7 @@ def groups(news: Sequence[Finding]) -> list[list[Finding]]:
         if finding.source == CSAF:
             group = finding.advisory_id
         else:
-            group = advisory_of.get((finding.org_id, finding.cve), f"{KEV}:{finding.cve}")
+            group = advisory_of.get((finding.org_id, finding.cve), finding.about)
         by_group.setdefault((finding.org_id, group), []).append(finding)
     return [found for _, found in sorted(by_group.items())]
 
@@ -184,6 +198,8 @@ def title_of(group: Sequence[Finding], facts: Facts, *, updated: bool) -> str:
     exploited = [cve for cve in cves if cve in facts.kev]
     ransomware = any(facts.kev[cve].ransomware for cve in exploited)
     if exploited:
+        # The newest entry of the catalogue first: the news.
+        exploited.sort(key=lambda cve: (facts.kev[cve].date_added, cve), reverse=True)
         what = f"Known exploited {exploited[0]}"
         if len(exploited) > 1:
             what += f" and {len(exploited) - 1} more"
