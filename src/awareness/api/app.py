@@ -48,7 +48,7 @@ from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
 from awareness.auth.refusals import RefusalLog
 from awareness.clock import Clock, SystemClock
-from awareness.consumers.runner import Runner
+from awareness.consumers.runner import Consumer, Runner
 from awareness.correlator.correlator import Correlator
 from awareness.correlator.vulnerabilities import Matcher
 from awareness.db.engine import Database, open_database
@@ -62,7 +62,7 @@ from awareness.ingest.idempotency import purge_expired
 from awareness.ingest.submit import Ingest
 from awareness.metrics import Metrics, correlator_lag
 from awareness.reporting.reminders import Reminders
-from awareness.settings import Settings
+from awareness.settings import DeliverySettings, ReportingSettings, Settings, VulnerabilitySettings
 from awareness.signals import open_signals
 from awareness.views import frames
 
@@ -107,34 +107,19 @@ def build_components(
             database=database, settings=settings.delivery, clock=clock, vault=vault,
             metrics=metrics,
         )  # fmt: skip
-        delivery = Runner(
-            dispatcher,
-            database=database,
-            poll_seconds=settings.delivery.poll_seconds,
-            retry_seconds=settings.delivery.retry_seconds,
-        )
+        delivery = _runner(dispatcher, database, settings.delivery)
         dispatcher.on_done = delivery.wake
         dispatcher.on_appended = signals.events_committed
         signals.on_events(delivery.wake)
     reminders = None
     if settings.reporting.enabled:
         reminding = Reminders(settings=settings, clock=clock)
-        reminders = Runner(
-            reminding,
-            database=database,
-            poll_seconds=settings.reporting.poll_seconds,
-            retry_seconds=settings.reporting.retry_seconds,
-        )
+        reminders = _runner(reminding, database, settings.reporting)
         reminding.on_appended = signals.events_committed
     vulnerabilities = None
     if settings.vulnerabilities.enabled:
         matcher = Matcher(settings=settings, clock=clock)
-        vulnerabilities = Runner(
-            matcher,
-            database=database,
-            poll_seconds=settings.vulnerabilities.poll_seconds,
-            retry_seconds=settings.vulnerabilities.retry_seconds,
-        )
+        vulnerabilities = _runner(matcher, database, settings.vulnerabilities)
         matcher.on_appended = signals.events_committed
         # Asset reports and imports (told as reports), and exposure warnings (events).
         signals.on_reports(vulnerabilities.wake)
@@ -174,6 +159,17 @@ def build_components(
             leading = metrics.consumer_leader.labels(runner.consumer.name)
             leading.set_function(partial(_leading, runner))
     return components
+
+
+# The settings of a consumer that polls and retries.
+Polling = DeliverySettings | ReportingSettings | VulnerabilitySettings
+
+
+def _runner(consumer: Consumer, database: Database, options: Polling) -> Runner:
+    return Runner(
+        consumer, database=database, poll_seconds=options.poll_seconds,
+        retry_seconds=options.retry_seconds,
+    )  # fmt: skip
 
 
 def _leading(runner: Runner) -> float:

@@ -118,49 +118,45 @@ async def withdraw_warning(
     conn: AsyncConnection, writer: EventWriter, warning_id: int, *, at: datetime, note: str
 ) -> None:
     """What the warning said is no longer true (an asset updated to a fixed version): it is
-    resolved by the service, with the reason, as a responder's resolution would be."""
-    row = (
-        (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
-        .mappings()
-        .one()
-    )
-    if row["state"] == "resolved":
-        await annotate_warning(conn, writer, warning_id, at=at, note=note)
-        return
-    await conn.execute(
-        warnings.update()
-        .where(warnings.c.id == warning_id)
-        .values(state="resolved", resolved_at=at)
-    )
-    action = ActionView(
-        warning_id=warning_id, action="resolved", at=at, actor=SERVICE, state="resolved",
-        assignee=row["assignee"], note=note,
-    )  # fmt: skip
-    seq = await writer.append(
-        type="response", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
-        targets=row["target_orgs"] or (), data=action, at=at, warning_id=warning_id,
-    )  # fmt: skip
-    await _record(conn, warning_id, seq=seq, at=at, action="resolved", note=note)
+    resolved by the service, with the reason, as a responder's resolution would be (a note
+    when it is resolved already)."""
+    await _respond(conn, writer, warning_id, at=at, note=note, resolve=True)
 
 
 async def annotate_warning(
     conn: AsyncConnection, writer: EventWriter, warning_id: int, *, at: datetime, note: str
 ) -> None:
     """A note from the service on a warning, told like a responder's."""
-    row = (
-        (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
-        .mappings()
-        .one()
-    )
+    await _respond(conn, writer, warning_id, at=at, note=note, resolve=False)
+
+
+async def _respond(
+    conn: AsyncConnection,
+    writer: EventWriter,
+    warning_id: int,
+    *,
+    at: datetime,
+    note: str,
+    resolve: bool,
+) -> None:
+    query = sa.select(warnings).where(warnings.c.id == warning_id)
+    row = (await conn.execute(query)).mappings().one()
+    resolve = resolve and row["state"] != "resolved"
+    if resolve:
+        await conn.execute(
+            warnings.update()
+            .where(warnings.c.id == warning_id)
+            .values(state="resolved", resolved_at=at)
+        )
     action = ActionView(
-        warning_id=warning_id, action="note", at=at, actor=SERVICE, state=row["state"],
-        assignee=row["assignee"], note=note,
+        warning_id=warning_id, action="resolved" if resolve else "note", at=at, actor=SERVICE,
+        state="resolved" if resolve else row["state"], assignee=row["assignee"], note=note,
     )  # fmt: skip
     seq = await writer.append(
         type="response", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
         targets=row["target_orgs"] or (), data=action, at=at, warning_id=warning_id,
     )  # fmt: skip
-    await _record(conn, warning_id, seq=seq, at=at, action="note", note=note)
+    await _record(conn, warning_id, seq=seq, at=at, action=action.action, note=note)
 
 
 async def _record(
