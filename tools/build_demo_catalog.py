@@ -33,7 +33,7 @@ DEFAULT_CSAF = (
 DEFAULT_KEV = SHARED_DATA / "cisa-kev" / "known_exploited_vulnerabilities.json"
 DEFAULT_ATTACK = SHARED_DATA / "mitre-attack-ics" / "ics-attack.json"
 DEFAULT_OUTPUT = REPO_ROOT / "src" / "awareness" / "demo" / "catalog.json"
-SECTORS_TOML = REPO_ROOT / "config" / "sectors.toml"
+SECTORS_TOML = REPO_ROOT / "config" / "profiles" / "us-ppd21.toml"
 
 
 def sha256_of(path: Path) -> str:
@@ -77,8 +77,8 @@ NOTES = {
     ),
     "sectors": (
         "OT products: union of the CISA advisories' 'Critical infrastructure sectors' notes, "
-        "mapped to config/sectors.toml ids; 'Multiple' means every sector. IT products from KEV "
-        "are run by every sector and list all 16."
+        "mapped to the ids of config/profiles/us-ppd21.toml; 'Multiple' means every sector. "
+        "IT products from KEV are run by every sector and list all 16."
     ),
     "cves": (
         f"At most {MAX_CVES} real CVE ids per product: KEV ones first (for IT products, those "
@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--kev", type=Path, default=DEFAULT_KEV, help="KEV catalog JSON")
     parser.add_argument("--attack", type=Path, default=DEFAULT_ATTACK, help="ics-attack.json")
-    parser.add_argument("--sectors", type=Path, default=SECTORS_TOML, help="config/sectors.toml")
+    parser.add_argument(
+        "--sectors", type=Path, default=SECTORS_TOML, help="config/profiles/us-ppd21.toml"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="catalog to write")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the output file is not up to date"

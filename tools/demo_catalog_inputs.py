@@ -42,7 +42,7 @@ class InputError(Exception):
 
 
 def load_sector_ids(path: Path) -> tuple[str, ...]:
-    """The 16 sector ids of config/sectors.toml, in file order."""
+    """The 16 sector ids of config/profiles/us-ppd21.toml, in file order."""
     with path.open("rb") as fh:
         return tuple(tomllib.load(fh)["sectors"])
 

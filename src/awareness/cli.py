@@ -51,9 +51,16 @@ MIGRATE_FIRST = 'run "awareness migrate" first'
 AUDIT_PAGE = 5000
 
 
-def _settings() -> Settings:
+# `serve` and `demo` take the sector profile as an option as well as AWARENESS_PROFILE.
+Profile = Annotated[
+    str | None,
+    typer.Option(help="sector profile: us-ppd21 (default) or cn-cii (config/profiles)"),
+]
+
+
+def _settings(profile: str | None = None) -> Settings:
     try:
-        settings = load_settings()
+        settings = load_settings(profile=profile) if profile else load_settings()
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -198,11 +205,29 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    profile: Profile = None,
 ) -> None:
     """Apply pending migrations, then serve the API, the feed and the dashboard."""
-    settings = _settings()
+    settings = _settings(profile)
     _migrate(settings)
+    _check_profile(settings)
     _run_server(settings, host=host or settings.server.host, port=port or settings.server.port)
+
+
+def _check_profile(settings: Settings) -> None:
+    """Stops, naming the organizations, before a profile that lacks their sectors serves."""
+
+    async def job(database: Database) -> None:
+        async with database.read() as conn:
+            await org_store.check_profile(
+                conn, profile=settings.profile, sectors=settings.sectors.sectors
+            )
+
+    try:
+        _with_database(settings, job)
+    except org_store.ProfileMismatch as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _run_server(settings: Settings, *, host: str, port: int) -> None:
@@ -414,6 +439,7 @@ def demo(
     ] = None,
     speed: Annotated[float, typer.Option(min=0.1, max=100, help="play the scenario faster")] = 1.0,
     seed: Annotated[int, typer.Option(help="another cast and scenario")] = 7,
+    profile: Profile = None,
 ) -> None:
     """Serve a live demo: operators across the sectors with real products, and a scenario of
     noise, a coordinated campaign against one sector and calm, streamed until stopped."""
@@ -421,7 +447,7 @@ def demo(
 
     from awareness.demo.run import demo_settings, run_demo
 
-    settings = _settings()
+    settings = _settings(profile)
     # The demo talks on standard output; only problems go to the log.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     fresh = None
@@ -442,6 +468,9 @@ def demo(
                 fresh=fresh,
             )
         )
+    except org_store.ProfileMismatch as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo("demo stopped")
 

@@ -44,12 +44,14 @@ def markdown() -> str:
         f"| `{ENV_PREFIX}DATABASE_URL` | `awareness.db` in the working directory | "
         "`sqlite+aiosqlite:///PATH` or `postgresql+asyncpg://USER:PASSWORD@HOST/DB` |",
         f"| `{ENV_PREFIX}CONFIG_DIR` | the `config/` folder shipped with the package | "
-        "a folder with `defaults.toml`, `scoring.toml`, `sectors.toml` and `regimes.toml` (the "
-        "reporting regimes: [Reporting clocks](#reporting-clocks)) |",
+        "a folder with `defaults.toml`, `scoring.toml`, `regimes.toml` (the reporting regimes: "
+        "[Reporting clocks](#reporting-clocks)), `vendors.toml` and `profiles/` |",
+        f"| `{ENV_PREFIX}PROFILE` | `us-ppd21` | the sector profile, `profiles/NAME.toml`: "
+        "`us-ppd21` or `cn-cii` ([Sector profiles](#sector-profiles)); also `--profile` |",
     ]
     for section, field in Settings.model_fields.items():
         value = getattr(defaults, section)
-        skipped = ("database_url", "scoring", "sectors", "regimes")
+        skipped = ("database_url", "scoring", "sectors", "regimes", "vendors")
         if section in skipped or not isinstance(value, BaseModel):
             continue
         for name in type(value).model_fields:

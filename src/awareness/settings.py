@@ -32,10 +32,12 @@ ENV_PREFIX = "AWARENESS_"
 CONFIG_FILES: dict[str, str | None] = {
     "defaults.toml": None,
     "scoring.toml": "scoring",
-    "sectors.toml": "sectors",
     "regimes.toml": "regimes",
     "vendors.toml": "vendors",
 }
+# The sectors, their dependencies and names come from one profile, `profiles/<name>.toml`.
+PROFILES = "profiles"
+DEFAULT_PROFILE = "us-ppd21"
 
 
 class SettingsError(Exception):
@@ -258,6 +260,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = None
+    # The sector profile (config/profiles/<name>.toml): us-ppd21 or cn-cii.
+    profile: str = DEFAULT_PROFILE
     database: DatabaseOptions = DatabaseOptions()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()
@@ -311,6 +315,7 @@ class Settings(BaseSettings):
 
 
 _config_dir: ContextVar[Path | None] = ContextVar("awareness_config_dir", default=None)
+_profile: ContextVar[str | None] = ContextVar("awareness_profile", default=None)
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -336,7 +341,39 @@ class _TomlFiles(PydanticBaseSettingsSource):
                 merged.update(data)
             else:
                 merged[section] = data
+        sectors = _profile_file(directory, _profile.get() or DEFAULT_PROFILE)
+        if sectors is not None:
+            merged["sectors"] = sectors
         return merged
+
+
+def profiles(directory: Path) -> list[str]:
+    """The profiles a config folder offers."""
+    return sorted(path.stem for path in (directory / PROFILES).glob("*.toml"))
+
+
+def _profile_file(directory: Path, name: str) -> dict[str, Any] | None:
+    """The profile's table; None for the default profile in a folder that has no file for it
+    (its sectors are the code's defaults, the same)."""
+    path = directory / PROFILES / f"{name}.toml"
+    if not path.is_file():
+        # A config folder of an earlier version: its one sectors.toml is the default profile.
+        legacy = directory / "sectors.toml"
+        if name == DEFAULT_PROFILE and legacy.is_file():
+            path = legacy
+        elif name == DEFAULT_PROFILE:
+            return None
+        else:
+            offered = ", ".join(profiles(directory)) or "none"
+            raise SettingsError(
+                f"{ENV_PREFIX}PROFILE: no profile {name!r} in {directory / PROFILES} "
+                f"(profiles there: {offered})"
+            )
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    return data
 
 
 def load_settings(config_dir: Path | None = None, **overrides: Any) -> Settings:
@@ -346,21 +383,25 @@ def load_settings(config_dir: Path | None = None, **overrides: Any) -> Settings:
     )
     if not directory.is_dir():
         raise SettingsError(f"{ENV_PREFIX}CONFIG_DIR: {directory} is not a directory")
+    profile = overrides.get("profile") or os.environ.get(f"{ENV_PREFIX}PROFILE") or DEFAULT_PROFILE
     token = _config_dir.set(directory)
+    chosen = _profile.set(profile)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_explain(exc, directory)) from None
+        raise SettingsError(_explain(exc, directory, profile)) from None
     finally:
+        _profile.reset(chosen)
         _config_dir.reset(token)
 
 
-def _explain(exc: ValidationError, directory: Path) -> str:
+def _explain(exc: ValidationError, directory: Path, profile: str) -> str:
     lines = ["invalid settings:"]
+    files = CONFIG_FILES | {f"{PROFILES}/{profile}.toml": "sectors"}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         env_name = ENV_PREFIX + "__".join(part.upper() for part in loc)
-        file = next((f for f, s in CONFIG_FILES.items() if s and loc and loc[0] == s), None)
+        file = next((f for f, s in files.items() if s and loc and loc[0] == s), None)
         where = f"{directory / (file or 'defaults.toml')}: {'.'.join(loc[1:] if file else loc)}"
         lines.append(f"  {env_name} ({where}): {error['msg']}")
     return "\n".join(lines)

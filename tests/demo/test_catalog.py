@@ -22,7 +22,7 @@ from awareness.ingest.schemas import AssetIn, AssetKind
 CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 ADVISORY = re.compile(r"^ICS(M)?A-\d{2}-\d{3}-\d{2}[A-Z]?$")
 TECHNIQUE = re.compile(r"^T0\d{3}$")
-SECTORS_TOML = Path(__file__).parents[2] / "config" / "sectors.toml"
+SECTORS_TOML = Path(__file__).parents[2] / "config" / "profiles" / "us-ppd21.toml"
 
 
 def _sectors() -> list[str]:

@@ -1,6 +1,7 @@
-"""The demo's scenario played in an instant through the API, on both databases: the campaign
-escalates its sector, warns the operators running the exploited product elsewhere, pulls
-dependent sectors up, and everything calms down afterwards."""
+"""The demo's scenario played in an instant through the API, on both databases and under both
+sector profiles (us-ppd21 and cn-cii): the campaign escalates its sector, warns the operators
+running the exploited product elsewhere, pulls dependent sectors up, and everything calms down
+afterwards."""
 
 from __future__ import annotations
 
@@ -20,17 +21,28 @@ from awareness.demo.run import demo_settings
 from awareness.demo.scenario import Scenario, Timing
 from tests.conftest import START, add_key, add_org, make_settings, settle
 
+# The sector the campaign strikes, and one that depends on it strongly, in each profile.
+PROFILES = {"us-ppd21": "water", "cn-cii": "water_conservancy"}
+
+
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 @pytest.fixture
-async def demo_app(database_url: str, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    app = create_app(demo_settings(make_settings(database_url)), clock=clock)
+async def demo_app(database_url: str, clock: ManualClock, profile: str) -> AsyncIterator[FastAPI]:
+    app = create_app(demo_settings(make_settings(database_url, profile=profile)), clock=clock)
     async with LifespanManager(app):
         yield app
 
 
-async def test_the_demo_escalates_warns_and_calms(demo_app: FastAPI, clock: ManualClock) -> None:
+async def test_the_demo_escalates_warns_and_calms(
+    demo_app: FastAPI, clock: ManualClock, profile: str
+) -> None:
+    dependent = PROFILES[profile]
     exploited = exploited_product()
-    operators = cast(seed=7, exploited=exploited)
+    operators = cast(seed=7, exploited=exploited, profile=profile)
     keys = {}
     for operator in operators:
         await add_org(demo_app, operator.org_id, operator.sector)
@@ -55,9 +67,10 @@ async def test_the_demo_escalates_warns_and_calms(demo_app: FastAPI, clock: Manu
 
         levels = await _levels(http, cert)
         assert levels["energy"] == "red"
-        assert levels["water"] == "none", "a dependent sector is told, its level does not move"
+        assert levels[dependent] == "none", "a dependent sector is told, its level does not move"
+        assert set(levels) == set(demo_app.state.components.settings.sectors.sectors)
         sectors = (await http.get("/v1/sectors", headers=cert)).json()["items"]
-        water = next(item for item in sectors if item["sector"] == "water")
+        water = next(item for item in sectors if item["sector"] == dependent)
         assert water["dependency_risk"] == [
             {"sector": "energy", "level": "red", "strength": "strong"}
         ]

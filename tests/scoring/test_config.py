@@ -73,10 +73,11 @@ def test_scoring_toml_is_the_code_default_and_scoring_md() -> None:
     assert campaign.widest_hours == 90 * 24
 
 
-def test_sectors_toml_is_the_code_default_and_section_7() -> None:
-    sectors = SectorsConfig.model_validate(load("sectors.toml"))
+def test_the_default_profile_is_the_code_default_and_section_7() -> None:
+    sectors = SectorsConfig.model_validate(load("profiles/us-ppd21.toml"))
 
-    assert sectors == SectorsConfig()
+    assert sectors.model_copy(update={"names": {}}) == SectorsConfig()
+    assert set(sectors.names) == set(sectors.sectors)
     assert len(sectors.sectors) == 16
     assert sectors.strength("water", "energy") is Strength.STRONG
     assert sectors.strength("chemical", "energy") is Strength.MODERATE  # "every other sector"
@@ -193,3 +194,32 @@ def test_wildcard_expands_to_every_sector_not_named() -> None:
     }
     with pytest.raises(ValueError, match="unknown sector"):
         sectors.dependents_of("e")
+
+
+def test_the_cn_cii_profile_names_the_regulations_eight_sectors_in_both_languages() -> None:
+    sectors = SectorsConfig.model_validate(load("profiles/cn-cii.toml"))
+
+    assert sectors.sectors == (
+        "telecom", "energy", "transportation", "water_conservancy", "finance",
+        "public_services", "e_government", "defense_industry",
+    )  # fmt: skip
+    assert {name["zh-CN"] for name in sectors.names.values()} == {
+        "公共通信和信息服务", "能源", "交通", "水利", "金融", "公共服务", "电子政务",
+        "国防科技工业",
+    }  # fmt: skip
+    assert all(name["en"] for name in sectors.names.values())
+    # Power and networks run every other sector; water conservancy cools and drives power.
+    assert sectors.strength("telecom", "energy") is Strength.STRONG
+    assert sectors.strength("energy", "water_conservancy") is Strength.STRONG
+    assert sectors.strength("energy", "telecom") is Strength.STRONG
+    assert len(sectors.dependents_of("energy")) == 7
+    assert sectors.name("e_government", "zh-CN") == "电子政务"
+
+
+def test_names_must_be_of_known_sectors_and_have_english() -> None:
+    with pytest.raises(ValueError, match=r"names\.mars: unknown sector"):
+        SectorsConfig(sectors=("energy",), dependencies={}, names={"mars": {"en": "Mars"}})
+    with pytest.raises(ValueError, match=r"names.energy: an English name \(en\) is needed"):
+        SectorsConfig(sectors=("energy",), dependencies={}, names={"energy": {"zh-CN": "能源"}})
+    unnamed = SectorsConfig(sectors=("food_agriculture",), dependencies={})
+    assert unnamed.name("food_agriculture", "zh-CN") == "Food agriculture"

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import awareness
 from awareness import warninglists
@@ -42,7 +43,7 @@ from awareness.api import (
 from awareness.api.components import Components
 from awareness.api.dashboard import Dashboard
 from awareness.api.middleware import BodyLimit, RequestContext
-from awareness.auth import keys
+from awareness.auth import keys, orgs
 from awareness.auth.audit import purge_before as purge_audit
 from awareness.auth.keys import KeyStore
 from awareness.auth.limits import RateLimiter
@@ -172,6 +173,19 @@ def _runner(consumer: Consumer, database: Database, options: Polling) -> Runner:
     )  # fmt: skip
 
 
+async def _check_profile(components: Components) -> None:
+    """A profile that lacks the sectors of registered organizations stops the start-up
+    (`auth.orgs.ProfileMismatch`); a database without its schema yet is left to /readyz."""
+    settings = components.settings
+    try:
+        async with components.database.read() as conn:
+            await orgs.check_profile(
+                conn, profile=settings.profile, sectors=settings.sectors.sectors
+            )
+    except (OperationalError, ProgrammingError):
+        log.warning("organizations not readable yet; the sector profile is not checked")
+
+
 def _leading(runner: Runner) -> float:
     return float(runner.leading)
 
@@ -196,6 +210,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await _check_profile(components)
+        except orgs.ProfileMismatch:
+            await components.database.dispose()
+            raise
         _report_benign(settings)
         await components.signals.start()
         for runner in components.consumers:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from awareness import vocabulary
 from awareness.api.deps import SettingsDep
@@ -26,7 +26,12 @@ class Vocabulary(BaseModel):
     levels: list[str]
     warning_kinds: list[str]
     indicator_types: list[str]
+    profile: str = Field(description="the sector profile: us-ppd21 or cn-cii")
     sectors: list[str]
+    sector_names: dict[str, dict[str, str]] = Field(
+        description='each sector\'s name per language: {"energy": {"en": "Energy", '
+        '"zh-CN": "能源"}}; the ids never change with the language'
+    )
     incident: dict[str, Choice]
     asset: dict[str, Choice]
 
@@ -48,7 +53,12 @@ async def get_vocabulary(settings: SettingsDep) -> Vocabulary:
         levels=list(vocabulary.LEVELS),
         warning_kinds=list(vocabulary.WARNING_KINDS),
         indicator_types=list(vocabulary.INDICATOR_TYPES),
+        profile=settings.profile,
         sectors=list(settings.sectors.sectors),
+        sector_names={
+            sector: {"en": settings.sectors.name(sector)} | settings.sectors.names.get(sector, {})
+            for sector in settings.sectors.sectors
+        },
         incident=_choices(
             IncidentIn,
             {

@@ -63,3 +63,31 @@ async def create_org(
 async def list_orgs(conn: AsyncConnection) -> list[dict[str, Any]]:
     query = sa.select(organizations).order_by(organizations.c.id)
     return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+
+class ProfileMismatch(Exception):
+    """The sector profile lacks sectors that organizations of the database belong to."""
+
+
+async def check_profile(conn: AsyncConnection, *, profile: str, sectors: Iterable[str]) -> None:
+    """Refuse a profile that lacks a sector some organization belongs to: its reports, keys
+    and levels would name a sector the service no longer knows."""
+    query = (
+        sa.select(organizations.c.sector, organizations.c.id)
+        .where(organizations.c.sector.not_in(sorted(sectors)))
+        .order_by(organizations.c.sector, organizations.c.id)
+    )
+    found: dict[str, list[str]] = {}
+    for sector, org_id in await conn.execute(query):
+        found.setdefault(sector, []).append(org_id)
+    if not found:
+        return
+    listed = "; ".join(
+        f"{sector} ({', '.join(ids[:5])}{f' and {len(ids) - 5} more' if len(ids) > 5 else ''})"
+        for sector, ids in found.items()
+    )
+    raise ProfileMismatch(
+        f"the sector profile {profile!r} lacks sectors that organizations of this database "
+        f"belong to: {listed}. Serve it with the profile they were registered under "
+        "(AWARENESS_PROFILE or --profile), or use another database for this profile."
+    )

@@ -41,6 +41,47 @@ OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("defense-parts", "Defense Parts Supply", "defense_industrial_base"),
     ("atomic-station", "Northshore Nuclear Station", "nuclear"),
 )
+# The cn-cii profile's cast (config/profiles/cn-cii.toml): invented names, as many per sector
+# as the campaign needs.
+CN_OPERATORS: tuple[tuple[str, str, str], ...] = (
+    ("beifang-grid", "北方电网输电公司", "energy"),
+    ("huadong-power", "华东电力集团", "energy"),
+    ("binhai-gas", "滨海燃气公司", "energy"),
+    ("dongfang-solar", "东方光伏电站", "energy"),
+    ("shanbei-power", "陕北煤电公司", "energy"),
+    ("xijiang-hydro", "西江水电站", "energy"),
+    ("changhe-water", "长河水利管理局", "water_conservancy"),
+    ("huxi-reservoir", "湖西水库管理处", "water_conservancy"),
+    ("chengshi-water", "城市供水集团", "water_conservancy"),
+    ("zhongxin-telecom", "众信通信", "telecom"),
+    ("tianyun-mobile", "天云移动", "telecom"),
+    ("guanglian-backbone", "光联骨干网", "telecom"),
+    ("jinghai-rail", "京海铁路货运", "transportation"),
+    ("donggang-port", "东港港务集团", "transportation"),
+    ("yunhang-airport", "云航机场集团", "transportation"),
+    ("renhe-bank", "仁和银行", "finance"),
+    ("huaxin-clearing", "华信清算公司", "finance"),
+    ("anping-hospital", "安平市人民医院", "public_services"),
+    ("minsheng-health", "民生医疗集团", "public_services"),
+    ("city-emergency", "市急救指挥中心", "public_services"),
+    ("zhengwu-cloud", "省政务云平台", "e_government"),
+    ("shimin-portal", "市民服务平台", "e_government"),
+    ("hangke-parts", "航科零部件厂", "defense_industry"),
+    ("jingmi-works", "精密制造研究所", "defense_industry"),
+)
+CASTS = {"us-ppd21": OPERATORS, "cn-cii": CN_OPERATORS}
+# The catalogue names the sectors running a product by PPD-21 id (tools/build_demo_catalog.py):
+# a cn-cii sector runs the products of these.
+CATALOG_SECTORS: dict[str, tuple[str, ...]] = {
+    "telecom": ("communications", "information_technology"),
+    "energy": ("energy", "nuclear"),
+    "transportation": ("transportation",),
+    "water_conservancy": ("water", "dams"),
+    "finance": ("financial_services",),
+    "public_services": ("healthcare", "emergency_services", "commercial_facilities"),
+    "e_government": ("government_facilities", "information_technology"),
+    "defense_industry": ("defense_industrial_base", "critical_manufacturing"),
+}
 CRITICALITY = ("low", "medium", "high", "critical")
 
 
@@ -89,13 +130,15 @@ def techniques() -> list[dict[str, str]]:
     return list(json.loads(text)["techniques"])
 
 
-def cast(*, seed: int, exploited: Product) -> list[Operator]:
-    """Every operator with four to seven assets of its sector's products. The exploited product
-    runs at most operators of every sector, so the campaign has somewhere to spread."""
+def cast(*, seed: int, exploited: Product, profile: str = "us-ppd21") -> list[Operator]:
+    """Every operator of the profile's cast with four to seven assets of its sector's products.
+    The exploited product runs at most operators of every sector, so the campaign has somewhere
+    to spread."""
     rng = random.Random(seed)
     operators = []
-    for org_id, name, sector in OPERATORS:
-        usable = [p for p in catalog() if sector in p.sectors and p != exploited]
+    for org_id, name, sector in CASTS[profile]:
+        runs = set(CATALOG_SECTORS.get(sector, (sector,)))
+        usable = [p for p in catalog() if runs & set(p.sectors) and p != exploited]
         chosen = rng.sample(usable, k=min(len(usable), rng.randint(4, 7)))
         if rng.random() < 0.7:
             chosen.append(exploited)

@@ -22,14 +22,18 @@ from awareness.auth import keys, orgs
 from awareness.auth.principal import Role
 from awareness.db.engine import Database
 from awareness.db.migrate import upgrade_to_head
-from awareness.demo.cast import cast, exploited_product
+from awareness.demo.cast import CASTS, cast, exploited_product
 from awareness.demo.scenario import COMPRESSED_TIME, Scenario, Timing
 from awareness.demo.snapshots import import_snapshots
 from awareness.settings import Settings
 
 log = logging.getLogger(__name__)
-# Sectors the campaigns take in turn: those with operators enough for a sector-wide picture.
-TARGETS = ("energy", "water", "communications")
+# Sectors the campaigns take in turn, per profile: those with operators enough for a
+# sector-wide picture.
+TARGETS = {
+    "us-ppd21": ("energy", "water", "communications"),
+    "cn-cii": ("energy", "water_conservancy", "telecom"),
+}
 
 
 async def _register(database: Database, settings: Settings, *, seed: int) -> dict[str, str]:
@@ -38,8 +42,10 @@ async def _register(database: Database, settings: Settings, *, seed: int) -> dic
     found: dict[str, str] = {}
     known = settings.sectors.sectors
     async with database.write() as conn:
+        # A demo database of another profile is refused before anything is written to it.
+        await orgs.check_profile(conn, profile=settings.profile, sectors=known)
         existing = {org["id"] for org in await orgs.list_orgs(conn)}
-        for operator in cast(seed=seed, exploited=exploited_product()):
+        for operator in cast(seed=seed, exploited=exploited_product(), profile=settings.profile):
             if operator.org_id not in existing:
                 await orgs.create_org(
                     conn, org_id=operator.org_id, name=operator.name, sector=operator.sector,
@@ -107,7 +113,8 @@ async def run_demo(
     print(f"awareness demo: open {url}", flush=True)
     print(f"supervisor key: {credentials['supervisor']}", flush=True)
     print(f"responder key: {credentials['responder']}", flush=True)
-    print(f"operator key (Northgrid Transmission, energy): {credentials['northgrid']}", flush=True)
+    org_id, name, sector = CASTS[settings.profile][0]
+    print(f"operator key ({name}, {sector}): {credentials[org_id]}", flush=True)
     if fresh is not None:
         print(
             f"(a fresh database in {fresh}; scoring time runs compressed: minutes play like hours)"
@@ -123,7 +130,7 @@ async def run_demo(
     # The advisories take a few seconds to read: the board is up meanwhile.
     say("importing the shipped KEV catalogue and ICS advisories in the background")
     feeds = asyncio.create_task(_import_feeds(app.state.components, say))
-    operators = cast(seed=seed, exploited=exploited_product())
+    operators = cast(seed=seed, exploited=exploited_product(), profile=settings.profile)
     headers = {o.org_id: {"Authorization": f"Bearer {credentials[o.org_id]}"} for o in operators}
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         scenario = Scenario(
@@ -136,7 +143,7 @@ async def run_demo(
         )
         try:
             await scenario.register()
-            for sector in itertools.cycle(TARGETS):
+            for sector in itertools.cycle(TARGETS[settings.profile]):
                 if serving.done():
                     break
                 await scenario.cycle(sector)

@@ -1,5 +1,5 @@
 """Every number of the scoring model (docs/scoring.md) as validated configuration:
-`ScoringConfig` (`config/scoring.toml`) and `SectorsConfig` (`config/sectors.toml`)."""
+`ScoringConfig` (`config/scoring.toml`) and `SectorsConfig` (`config/profiles/*.toml`)."""
 
 from __future__ import annotations
 

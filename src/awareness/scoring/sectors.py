@@ -1,4 +1,4 @@
-"""Sectors and who depends on whom (`config/sectors.toml`), validated and expanded into a
+"""Sectors and who depends on whom (`config/profiles/*.toml`), validated and expanded into a
 matrix; the defaults are docs/scoring.md section 7 (PPD-21 sectors)."""
 
 from __future__ import annotations
@@ -91,12 +91,15 @@ def _default_dependencies() -> dict[str, DependencyRule]:
 
 
 class SectorsConfig(BaseModel):
-    """Root of `config/sectors.toml`: `dependencies.<provider>` lists the sectors leaning on it."""
+    """Root of a profile, `config/profiles/*.toml`: `dependencies.<provider>` lists the sectors
+    leaning on it, `names` what readers call each sector in each language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sectors: tuple[str, ...] = PPD21_SECTORS
     dependencies: dict[str, DependencyRule] = Field(default_factory=_default_dependencies)
+    # sector -> language tag ("en", "zh-CN") -> the name readers see; ids never change.
+    names: dict[str, dict[str, str]] = Field(default_factory=dict)
     # provider -> dependent -> strength, with wildcards expanded
     _matrix: dict[str, dict[str, Strength]] = PrivateAttr(default_factory=dict)
     # dependent -> provider -> strength: the same facts, read for every sector at every tick
@@ -111,6 +114,11 @@ class SectorsConfig(BaseModel):
                 raise ValueError(f"sectors: {name!r} is not a lower-case identifier")
         if len(set(self.sectors)) != len(self.sectors):
             raise ValueError("sectors: a sector is listed twice")
+        for name, languages in self.names.items():
+            if name not in self.sectors:
+                raise ValueError(f"names.{name}: unknown sector {name!r}")
+            if not languages.get("en"):
+                raise ValueError(f"names.{name}: an English name (en) is needed")
         self._matrix = {
             provider: self._expand_rule(provider, rule)
             for provider, rule in self.dependencies.items()
@@ -124,6 +132,11 @@ class SectorsConfig(BaseModel):
             for dependent in self.sectors
         }
         return self
+
+    def name(self, sector: str, language: str = "en") -> str:
+        """The sector's name in a language, else in English, else its id in words."""
+        names = self.names.get(sector, {})
+        return names.get(language) or names.get("en") or sector.replace("_", " ").capitalize()
 
     def _expand_rule(self, provider: str, rule: DependencyRule) -> dict[str, Strength]:
         where = f"dependencies.{provider}"
