@@ -53,6 +53,12 @@ SECTOR_VOCABULARY = {
     "nuclear": "nuclear",
     "transportation": "transportation",
     "water": "water",
+    # The cn-cii profile's (config/profiles/cn-cii.toml); its public services span several.
+    "telecom": "telecommunications",
+    "water_conservancy": "water",
+    "finance": "financial-services",
+    "e_government": "government",
+    "defense_industry": "defense",
 }
 PATTERNS = {
     "ipv4": "ipv4-addr:value",
