@@ -1,26 +1,47 @@
 // Responder alerts for orange and red warnings: a generated beep (Web Audio) and a browser
 // notification when the user allowed it. Both are switched on by a click, as browsers require.
-import { dependencyHeadline } from "./dependencies.js";
+// Made once per sign-in and kept across a change of language (`relabel`), so the sound the user
+// switched on stays on.
 import { h } from "./dom.js";
-import { clock, kindName, rank, sectorName } from "./format.js";
+import { clock, kindName, levelWord, rank, sectorName } from "./format.js";
+import { headline } from "./headlines.js";
+import { locale, t } from "./i18n.js";
 
 export function createAlerts() {
   let audio = null;
   let muted = false;
   let lastBeep = 0;
+  let lastAlert = null; // { at, warning, how } of the last alert, to say it again in another language
   const state = h("p", { class: "muted", id: "alert-state", role: "status" });
-  const last = h("p", { class: "muted", id: "alert-last" }, "No alert yet.");
-  const enable = h("button", { type: "button", id: "enable-alerts" }, "Enable sound and notifications");
-  const mute = h("button", { type: "button", class: "secondary", id: "mute-alerts", "aria-pressed": "false", hidden: true }, "Mute sound"); // prettier-ignore
+  const last = h("p", { class: "muted", id: "alert-last" });
+  const enable = h("button", { type: "button", id: "enable-alerts" });
+  const mute = h("button", { type: "button", class: "secondary", id: "mute-alerts", "aria-pressed": "false", hidden: true }); // prettier-ignore
 
   const notifications = () => ("Notification" in window ? Notification.permission : "unsupported");
 
   function describe() {
-    const sound = audio ? (muted ? "sound muted" : "sound on") : "sound off until enabled";
+    const sound = t(audio ? (muted ? "alerts.sound.muted" : "alerts.sound.on") : "alerts.sound.off");
     const perm = notifications();
-    const note = { granted: "notifications on", denied: "notifications blocked by the browser",
-      default: "notifications not yet allowed", unsupported: "notifications not supported" }[perm]; // prettier-ignore
-    state.textContent = `Alerts for orange and red warnings: ${sound}, ${note}.`;
+    const note = t(`alerts.notifications.${["granted", "denied", "default"].includes(perm) ? perm : "unsupported"}`);
+    state.textContent = t("alerts.state", { sound, notifications: note });
+  }
+
+  function describeLast() {
+    if (!lastAlert) {
+      last.textContent = t("alerts.none");
+      return;
+    }
+    const { at, warning, how } = lastAlert;
+    const means = how.length ? how.map((m) => t(`alerts.how.${m}`)).join(t("alerts.how.and")) : t("alerts.how.screen");
+    last.textContent = t("alerts.last", { time: clock(at), level: levelWord(warning.level), id: String(warning.id),
+      kind: kindName(warning.kind).toLocaleLowerCase(locale()), how: means }); // prettier-ignore
+  }
+
+  function relabel() {
+    enable.textContent = t("alerts.enable");
+    mute.textContent = t(muted ? "alerts.unmute" : "alerts.mute");
+    describe();
+    describeLast();
   }
 
   enable.addEventListener("click", async () => {
@@ -46,7 +67,7 @@ export function createAlerts() {
   mute.addEventListener("click", () => {
     muted = !muted;
     mute.setAttribute("aria-pressed", String(muted));
-    mute.textContent = muted ? "Unmute sound" : "Mute sound";
+    mute.textContent = t(muted ? "alerts.unmute" : "alerts.mute");
     describe();
   });
 
@@ -81,24 +102,23 @@ export function createAlerts() {
     let shown = false;
     if ("Notification" in window && Notification.permission === "granted") {
       try {
-        const about = warning.kind === "dependency" ? " (dependency)" : "";
-        new Notification(`${warning.level.toUpperCase()}: ${sectorName(warning.sector)}${about}`, {
-          body: warning.kind === "dependency" ? dependencyHeadline(warning) : warning.title,
-          tag: `awareness-warning-${warning.id}`,
-        });
+        const title = t(warning.kind === "dependency" ? "alerts.notification.dependency" : "alerts.notification",
+          { level: levelWord(warning.level).toLocaleUpperCase(), sector: sectorName(warning.sector) }); // prettier-ignore
+        new Notification(title, { body: headline(warning), tag: `awareness-warning-${warning.id}` });
         shown = true;
       } catch {
         /* some platforms allow notifications only from a service worker */
       }
     }
-    const how = [sounded ? "sound" : null, shown ? "notification" : null].filter(Boolean);
-    last.textContent = `Last alert at ${clock(now)}: ${warning.level} warning #${warning.id}, ${kindName(warning.kind).toLowerCase()} (${how.length ? how.join(" and ") : "on screen only"}).`;
+    lastAlert = { at: now, warning, how: [sounded ? "sound" : null, shown ? "notification" : null].filter(Boolean) };
+    describeLast();
     last.dataset.warning = String(warning.id);
   }
 
-  describe();
+  relabel();
   return {
     controls: h("div", { class: "alert-controls" }, h("div", { class: "buttons" }, enable, " ", mute), state, last),
     notify,
+    relabel,
   };
 }

@@ -1,10 +1,13 @@
-// HTTP calls to the service with the signed-in key; errors keep the server's own words.
+// HTTP calls to the service with the signed-in key; errors keep the server's own words, which
+// stay English (the API's language) and are shown inside the board's own sentence (`apiError`).
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body, fallback) {
-    const detail = body && typeof body.detail === "string" ? body.detail : fallback;
-    super(detail);
+    const detail = body && typeof body.detail === "string" ? body.detail : null;
+    super(detail ?? fallback);
     this.status = status; // 0: the service could not be reached
+    this.detail = detail;
     this.body = body;
     this.fieldErrors = Array.isArray(body?.errors) ? body.errors : [];
     this.retryAfter = null;
@@ -61,4 +64,13 @@ export function query(params) {
   }
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+/** An error as the board says it: the service's words (`detail`) inside a sentence of the
+ * board's language, or the board's own words when the service said none. */
+export function apiError(error) {
+  if (error?.status === 0) return t("api.unreachable");
+  if (error?.detail) return t("api.refused", { detail: error.detail });
+  if (error?.status) return t("api.status", { status: String(error.status) });
+  return t("api.failed");
 }

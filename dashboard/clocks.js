@@ -1,29 +1,32 @@
 // Reporting clocks (README: Reporting clocks): the operator's countdown per pending stage beside
 // each incident, and the supervisor's "Overdue reports" list for its sectors. Times tick here
 // from the server's due times; states come from the server.
+import { apiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { clock, parseTime, sectorName } from "./format.js";
+import { duration, known, list, t, tNodes } from "./i18n.js";
 
-/** "3 h 12 min", "2 d 4 h", "45 min", "under a minute". */
+/** "3h 12m", "2d 4h", "45m", "under a minute" (in the board's language). */
 export function span(ms) {
-  const minutes = Math.floor(Math.abs(ms) / 60000);
-  if (minutes < 1) return "under a minute";
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days) return hours ? `${days} d ${hours} h` : `${days} d`;
-  if (hours) return rest ? `${hours} h ${rest} min` : `${hours} h`;
-  return `${rest} min`;
+  if (Math.abs(ms) < 60_000) return t("clocks.underMinute");
+  return duration(Math.abs(ms), { smallest: "minutes" });
 }
 
+/** "EU NIS2 early warning": the catalogue's names of the regime and stage, or the service's
+ * (as configured) for a regime the board does not know. */
 function label(c) {
-  return `${c.regime_name} ${c.stage_name}`;
+  const regime = known(`regime.${c.regime}`) ? t(`regime.${c.regime}`) : c.regime_name;
+  const stageKey = `stage.${c.regime}.${c.stage}`;
+  const stage = known(stageKey) ? t(stageKey) : c.stage_name;
+  return t("clocks.label", { regime, stage });
 }
 
 function countdownText(c, now) {
   const due = parseTime(c.due_at);
   if (due === null) return label(c);
-  return due >= now ? `${label(c)} due in ${span(due - now)}` : `${label(c)} overdue by ${span(now - due)}`;
+  return due >= now
+    ? t("clocks.dueIn", { label: label(c), span: span(due - now) })
+    : t("clocks.overdueBy", { label: label(c), span: span(now - due) });
 }
 
 function render(item, now) {
@@ -57,8 +60,10 @@ export function clockCell(clocks) {
   if (!open.length && !filed.length) return "—";
   const now = Date.now();
   const items = open.map((c) => {
+    // The fields a filing needs are the API's own keys: shown as they are sent.
+    const needs = c.fields.length ? list(c.fields) : t("clocks.noField");
     const el = h("li", { class: "countdown", "data-regime": c.regime, "data-stage": c.stage,
-      title: `Due ${clock(c.due_at)}; needs ${c.fields.join(", ") || "no field"}` }); // prettier-ignore
+      title: t("clocks.dueTitle", { time: clock(c.due_at), fields: needs }) }); // prettier-ignore
     const item = { el, clock: c };
     render(item, now);
     ticking.add(item);
@@ -66,7 +71,7 @@ export function clockCell(clocks) {
   });
   if (ticking.size && timer === null) timer = setInterval(tick, 30_000);
   const done = filed.map((c) => h("li", { class: `filed ${c.state}`, "data-regime": c.regime,
-    "data-stage": c.stage }, `${label(c)} ${c.state === "met" ? "filed" : "filed late"}`)); // prettier-ignore
+    "data-stage": c.stage }, t(c.state === "met" ? "clocks.filed" : "clocks.filedLate", { label: label(c) }))); // prettier-ignore
   return h("ul", { class: "clocks" }, items, done);
 }
 
@@ -79,19 +84,19 @@ export function mountOverdue(container, { api }) {
     try {
       const { items } = await api.get("/v1/clocks/overdue?limit=100");
       if (!items.length) {
-        replace(body, h("p", { class: "muted" }, "No reporting stage is overdue."));
+        replace(body, h("p", { class: "muted" }, t("clocks.overdue.none")));
         return;
       }
       const now = Date.now();
       replace(body, h("ul", { class: "overdue-list" }, items.map((i) => h("li", {
         "data-incident": String(i.incident_id), "data-stage": i.stage },
-        h("strong", {}, `${i.org_id}`), ` (${sectorName(i.sector)}), incident #${i.incident_id}: `,
-        h("span", { class: "countdown overdue" }, countdownText(i, now)))))); // prettier-ignore
+        tNodes("clocks.overdue.item", { org: h("strong", {}, i.org_id), sector: sectorName(i.sector),
+          id: String(i.incident_id), countdown: h("span", { class: "countdown overdue" }, countdownText(i, now)) }))))); // prettier-ignore
     } catch (error) {
-      replace(body, h("p", { class: "field-error" }, `Cannot load overdue reports: ${error.message}`));
+      replace(body, h("p", { class: "field-error" }, t("clocks.overdue.cannotLoad", { error: apiError(error) })));
     }
   }
   load();
   const every = setInterval(load, 60_000);
-  return { reload: load, stop: () => clearInterval(every) };
+  return { reload: load, dispose: () => clearInterval(every) };
 }

@@ -1,42 +1,41 @@
 // Deliveries: the subscriptions the caller manages and how their deliveries fare (failing,
 // disabled, events waiting), each with its recent attempts; a disabled one can be enabled again.
 // Rows are kept by id and updated in place, so a refresh never takes the keyboard focus away.
+import { apiError } from "./api.js";
 import { h, replace } from "./dom.js";
 import { age, channelName, clock, dueIn } from "./format.js";
+import { number, t } from "./i18n.js";
+import { outcomeWord } from "./response.js";
 
 const REFRESH_MS = 30_000;
 const ATTEMPTS_SHOWN = 20;
 const MAX_PAGES = 10; // 100 subscriptions a page
 
-const SCOPE = {
-  admin: "Every subscription, and how its deliveries fare.",
-  supervisor: "Your subscriptions and those within your sectors, and how their deliveries fare.",
-  responder: "Your subscriptions, and how their deliveries fare.",
-};
-const COLUMNS = ["Name", "Channel", "Target", "Tier", "State", "Last success", "Failures", "Backlog",
-  "Next retry", "Actions"]; // prettier-ignore
+const SCOPES = ["admin", "supervisor", "responder"];
+const COLUMNS = ["name", "channel", "target", "tier", "state", "success", "failures", "backlog", "retry",
+  "actions"]; // prettier-ignore
+const ATTEMPT_COLUMNS = ["time", "event", "attempt", "outcome", "status", "latency", "error", "next"];
 
 function health(s) {
-  if (s.state === "disabled") return ["disabled", "Disabled"];
-  if (s.failing_since || s.attempts > 0) return ["failing", "Failing"];
-  return ["active", "Active"];
+  if (s.state === "disabled") return ["disabled", t("deliveries.state.disabled")];
+  if (s.failing_since || s.attempts > 0) return ["failing", t("deliveries.state.failing")];
+  return ["active", t("deliveries.state.active")];
 }
 
 export function mountDeliveries(container, { api, role }) {
   const bodyId = "deliveries-body";
-  const summary = h("p", { class: "deliveries-summary", id: "deliveries-summary" }, "Loading…");
+  const summary = h("p", { class: "deliveries-summary", id: "deliveries-summary" }, t("deliveries.loading"));
   const error = h("p", { class: "field-error", role: "alert" });
   const refreshButton = h("button", { type: "button", class: "secondary small", onclick: () => refresh() },
-    "Refresh"); // prettier-ignore
+    t("deliveries.refresh")); // prettier-ignore
   const toggle = h("button", { type: "button", class: "secondary small", "aria-expanded": "true",
-    "aria-controls": bodyId }, "Hide"); // prettier-ignore
+    "aria-controls": bodyId }, t("deliveries.hide")); // prettier-ignore
   const tbody = h("tbody", {});
   const table = h("table", { class: "deliveries", id: "deliveries-table" },
-    h("caption", { class: "visually-hidden" }, "Subscriptions and the health of their deliveries"),
-    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, c)))), tbody); // prettier-ignore
-  const empty = h("p", { class: "empty", hidden: true },
-    "No subscriptions that you manage. Create one with POST /v1/subscriptions."); // prettier-ignore
-  const body = h("div", { id: bodyId }, h("p", { class: "muted" }, SCOPE[role] || SCOPE.responder),
+    h("caption", { class: "visually-hidden" }, t("deliveries.caption")),
+    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, t(`deliveries.col.${c}`))))), tbody); // prettier-ignore
+  const empty = h("p", { class: "empty", hidden: true }, t("deliveries.empty"));
+  const body = h("div", { id: bodyId }, h("p", { class: "muted" }, t(`deliveries.scope.${SCOPES.includes(role) ? role : "responder"}`)),
     h("div", { class: "table-wrap" }, table), empty); // prettier-ignore
   container.append(h("div", { class: "panel-bar" }, summary, refreshButton, toggle), error, body);
 
@@ -67,7 +66,7 @@ export function mountDeliveries(container, { api, role }) {
       show(items);
     } catch (e) {
       if (ticket !== asked) return;
-      error.textContent = `Cannot load the subscriptions: ${e.message}`;
+      error.textContent = t("deliveries.cannotLoad", { error: apiError(e) });
     }
   }
 
@@ -101,16 +100,17 @@ export function mountDeliveries(container, { api, role }) {
   }
 
   function describe(items) {
-    if (!items.length) return `No subscriptions · checked ${clock(Date.now())}`;
+    const checked = t("deliveries.checked", { time: clock(Date.now()) });
+    if (!items.length) return `${t("deliveries.none")} · ${checked}`;
     const disabled = items.filter((s) => s.state === "disabled").length;
     const failing = items.filter((s) => health(s)[0] === "failing").length;
     const waiting = items.reduce((n, s) => n + (s.backlog || 0), 0);
-    const parts = [`${items.length} subscription${items.length === 1 ? "" : "s"}`];
-    if (disabled) parts.push(`${disabled} disabled`);
-    if (failing) parts.push(`${failing} failing`);
-    if (!disabled && !failing) parts.push("none failing");
-    if (waiting) parts.push(`${waiting} event${waiting === 1 ? "" : "s"} waiting`);
-    return `${parts.join(" · ")} · checked ${clock(Date.now())}`;
+    const parts = [t("deliveries.count", { count: items.length })];
+    if (disabled) parts.push(t("deliveries.disabled", { count: disabled }));
+    if (failing) parts.push(t("deliveries.failing", { count: failing }));
+    if (!disabled && !failing) parts.push(t("deliveries.noneFailing"));
+    if (waiting) parts.push(t("deliveries.waiting", { count: waiting }));
+    return [...parts, checked].join(" · ");
   }
 
   function create(item) {
@@ -119,13 +119,13 @@ export function mountDeliveries(container, { api, role }) {
     cells[0] = h("th", { scope: "row" });
     const enableError = h("span", { class: "field-error", role: "alert" });
     const entry = { row: null, detail: null, cells, open: false, key: null, item, asked: 0 };
-    const enable = h("button", { type: "button", class: "small" }, "Enable");
+    const enable = h("button", { type: "button", class: "small" }, t("deliveries.enable"));
     let busy = false;
     enable.addEventListener("click", async () => {
       if (busy) return;
       busy = true; // not `disabled`: a disabled button would drop the keyboard focus
       enable.setAttribute("aria-disabled", "true");
-      enable.textContent = "Enabling…";
+      enable.textContent = t("deliveries.enabling");
       enableError.textContent = "";
       try {
         const view = await api.post(`/v1/subscriptions/${entry.item.id}/enable`);
@@ -133,18 +133,18 @@ export function mountDeliveries(container, { api, role }) {
         summary.textContent = describe(lastItems.map((s) => (s.id === view.id ? view : s)));
         refresh();
       } catch (e) {
-        enableError.textContent = `Not enabled: ${e.message}`;
+        enableError.textContent = t("deliveries.notEnabled", { error: apiError(e) });
       } finally {
         busy = false;
         enable.removeAttribute("aria-disabled");
-        enable.textContent = "Enable";
+        enable.textContent = t("deliveries.enable");
       }
     });
     const attemptsList = h("div", { class: "attempts" });
     entry.detail = h("tr", { class: "attempts-row", id: `${id}-attempts` },
       h("td", { colspan: String(COLUMNS.length) }, attemptsList)); // prettier-ignore
     const more = h("button", { type: "button", class: "secondary small", "aria-expanded": "false",
-      "aria-controls": entry.detail.id }, "Attempts"); // prettier-ignore
+      "aria-controls": entry.detail.id }, t("deliveries.attempts")); // prettier-ignore
     more.addEventListener("click", () => {
       entry.open = !entry.open;
       more.setAttribute("aria-expanded", String(entry.open));
@@ -176,16 +176,18 @@ export function mountDeliveries(container, { api, role }) {
     replace(channel, channelName(s.channel));
     replace(target, h("code", { class: "target" }, s.target));
     replace(tier, String(s.tier));
+    // The service's reason stays as it wrote it (English, like every API message).
     replace(stateCell,
       h("span", { class: `sub-state sub-${state}`, tabindex: "-1" }, words),
       s.state === "disabled"
-        ? h("p", { class: "sub-reason" }, s.disabled_reason || "no reason given",
-            s.disabled_at ? ` (since ${clock(s.disabled_at)})` : "")
-        : s.failing_since ? h("p", { class: "sub-reason" }, `since ${clock(s.failing_since)}`) : null,
+        ? h("p", { class: "sub-reason" },
+            s.disabled_reason ? t("deliveries.reason", { reason: s.disabled_reason }) : t("deliveries.noReason"),
+            s.disabled_at ? t("deliveries.disabledSince", { time: clock(s.disabled_at) }) : "")
+        : s.failing_since ? h("p", { class: "sub-reason" }, t("deliveries.failingSince", { time: clock(s.failing_since) })) : null,
     ); // prettier-ignore
-    replace(success, s.last_success_at ? age(s.last_success_at) : "never");
-    replace(failures, String(s.attempts));
-    replace(backlog, String(s.backlog));
+    replace(success, s.last_success_at ? age(s.last_success_at) : t("time.never"));
+    replace(failures, number(s.attempts));
+    replace(backlog, number(s.backlog));
     replace(retry, s.state !== "disabled" && s.next_attempt_at ? dueIn(s.next_attempt_at) : "—");
     entry.enable.hidden = s.state !== "disabled";
     // The focus stays on the state it was on, and goes there from an Enable now hidden.
@@ -195,14 +197,14 @@ export function mountDeliveries(container, { api, role }) {
   async function loadAttempts(entry) {
     const ticket = ++entry.asked;
     const list = entry.attemptsList;
-    if (!list.children.length) replace(list, h("p", { class: "muted" }, "Loading the attempts…"));
+    if (!list.children.length) replace(list, h("p", { class: "muted" }, t("deliveries.attempts.loading")));
     try {
       const page = await api.get(`/v1/subscriptions/${entry.item.id}/deliveries?limit=${ATTEMPTS_SHOWN}`);
       if (ticket !== entry.asked) return;
       replace(list, attemptsTable(entry.item, page.items));
     } catch (e) {
       if (ticket !== entry.asked) return;
-      replace(list, h("p", { class: "field-error", role: "alert" }, `Cannot load the attempts: ${e.message}`));
+      replace(list, h("p", { class: "field-error", role: "alert" }, t("deliveries.attempts.cannotLoad", { error: apiError(e) })));
     }
   }
 
@@ -211,7 +213,7 @@ export function mountDeliveries(container, { api, role }) {
     expanded = !expanded;
     body.hidden = !expanded;
     toggle.setAttribute("aria-expanded", String(expanded));
-    toggle.textContent = expanded ? "Hide" : "Show";
+    toggle.textContent = t(expanded ? "deliveries.hide" : "deliveries.show");
     if (expanded) refresh();
   });
   // Every 30 s while it is open and the page is in sight; at once when the page comes back.
@@ -232,18 +234,18 @@ export function mountDeliveries(container, { api, role }) {
 }
 
 function attemptsTable(subscription, attempts) {
-  if (!attempts.length) return h("p", { class: "empty" }, `No attempt yet for ${subscription.name}.`);
+  if (!attempts.length) return h("p", { class: "empty" }, t("deliveries.attempts.none", { name: subscription.name }));
   return h("table", { class: "attempts-table" },
-    h("caption", {}, `Last ${attempts.length} attempt${attempts.length === 1 ? "" : "s"} for ${subscription.name}, newest first`),
-    h("thead", {}, h("tr", {}, ["Time", "Event", "Attempt", "Outcome", "Status", "Latency", "Error",
-      "Next attempt"].map((c) => h("th", { scope: "col" }, c)))),
+    h("caption", {}, t("deliveries.attempts.caption", { count: attempts.length, name: subscription.name })),
+    h("thead", {}, h("tr", {}, ATTEMPT_COLUMNS.map((c) => h("th", { scope: "col" }, t(`deliveries.attempts.col.${c}`))))),
     h("tbody", {}, attempts.map((a) => h("tr", { "data-outcome": a.outcome },
       h("td", {}, h("time", { datetime: a.at }, clock(a.at))),
-      h("td", {}, `seq ${a.seq}`),
+      h("td", {}, t("deliveries.attempts.seq", { seq: String(a.seq) })),
       h("td", {}, String(a.attempt)),
-      h("td", {}, h("span", { class: `outcome outcome-${a.outcome}` }, a.outcome)),
-      h("td", {}, a.status_code ? `HTTP ${a.status_code}` : "—"),
-      h("td", {}, `${Math.round(a.latency_ms)} ms`),
+      h("td", {}, h("span", { class: `outcome outcome-${a.outcome}` }, outcomeWord(a.outcome))),
+      h("td", {}, a.status_code ? t("timeline.status.bare", { status: String(a.status_code) }) : "—"),
+      h("td", {}, number(Math.round(a.latency_ms), { style: "unit", unit: "millisecond", unitDisplay: "short" })),
+      // The service's error stays as it wrote it (English, like every API message).
       h("td", { class: "attempt-error" }, a.error || "—"),
       h("td", {}, a.next_attempt_at ? clock(a.next_attempt_at) : "—"))))); // prettier-ignore
 }

@@ -20,7 +20,7 @@ export class Feed {
     this.retryAt = null;
     this.attempts = 0;
     this.lastClose = null;
-    this.lastError = null;
+    this.lastError = null; // {key, error?, code?, reason?}: the status line words it
     this.keepalive = DEFAULT_KEEPALIVE;
     this.keepaliveKnown = false;
     this.heartbeats = [];
@@ -86,7 +86,7 @@ export class Feed {
         this.handlers.onAuthFailure?.(error);
         return;
       }
-      this.lastError = `no feed ticket: ${error.message}`;
+      this.lastError = { key: "feed.noTicket", error };
       this.scheduleRetry();
       return;
     }
@@ -98,7 +98,7 @@ export class Feed {
     try {
       ws = new WebSocket(url, ["awareness.v1", `ticket.${ticket.ticket}`]);
     } catch (error) {
-      this.lastError = `cannot open the feed: ${error.message}`;
+      this.lastError = { key: "feed.cannotOpen", error };
       this.scheduleRetry();
       return;
     }
@@ -232,7 +232,7 @@ export class Feed {
       // Twice the stale limit without a frame: the connection is dead though not closed.
       if (Date.now() - this.lastFrameAt > 2 * this.staleAfter()) {
         this.drop(4000, "silent");
-        this.lastError = "no message from the service; reconnecting";
+        this.lastError = { key: "feed.silent" };
         this.scheduleRetry(0);
       }
     }
@@ -244,17 +244,16 @@ export class Feed {
   }
 }
 
+const CLOSE_CODES = [1001, 1006, 1012, 1013, 4400, 4401];
+
+/** Why the feed closed, for the status line to say in the board's language (`{key, …}`). */
 function describeClose(code, reason) {
-  const why = {
-    1001: "the service went away (restart or maintenance)",
-    1006: "the connection was lost",
-    1012: "the service is restarting",
-    1013: "too slow to keep up",
-    4401: "the feed refused the credentials",
-    4400: "the feed refused the request",
-  }[code];
-  // The reason of a known code is meant for programs ("reconnect with after=..."), not people.
-  if (why && code < 4000) return why;
-  const text = why || `closed (code ${code})`;
-  return reason ? `${text}: ${reason}` : text;
+  const known = CLOSE_CODES.includes(code);
+  // The reason of a known code is meant for programs ("reconnect with after=..."), not people;
+  // the service's own reason for its refusals (4xxx) is shown as it came.
+  return {
+    key: known ? `feed.close.${code}` : "feed.close.other",
+    code: String(code),
+    reason: code >= 4000 || !known ? reason || "" : "",
+  };
 }

@@ -1,5 +1,8 @@
-// Words, times and small pictures shared by every view.
+// Words, times and small pictures shared by every view, in the board's language (i18n.js):
+// the service's words (levels, kinds, rules, report values) become the catalogue's, and a word
+// the catalogue lacks is shown as the service wrote it, spaced and capitalised.
 import { h, s } from "./dom.js";
+import { dateTime, duration as durationText, known, locale, number, relative, t } from "./i18n.js";
 import { vocabulary } from "./vocabulary.js";
 
 /** The service's levels, lowest first. */
@@ -11,89 +14,123 @@ export function rank(level) {
   return Math.max(0, levels().indexOf(level));
 }
 
-export function sectorName(sector) {
-  const words = String(sector).replaceAll("_", " ");
+/** An identifier as words ("severe_incident" → "Severe incident"): the last resort for a word
+ * of the service the catalogue does not know yet. */
+export function humanize(id) {
+  const words = String(id).replaceAll("_", " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** The service's own word, spaced and capitalised ("Sector level"): every kind reads well so,
- * which spares the board a list of labels to keep in step with the server's kinds. */
+/** A catalogue word for a service value (`prefix.value`), or the value humanized. */
+function word(prefix, value) {
+  const key = `${prefix}.${value}`;
+  return known(key) ? t(key) : humanize(value);
+}
+
+/** The profile's name of a sector in the board's language (GET /v1/vocabulary `sector_names`),
+ * its English name, or its id humanized when the service names none. */
+export function sectorName(sector) {
+  const names = vocabulary()?.sector_names?.[sector];
+  return names?.[locale()] || names?.en || humanize(sector || "");
+}
+
 export function kindName(kind) {
-  return sectorName(kind);
+  return word("kind", kind);
+}
+
+/** A level as a word ("orange", "橙色"), to sit inside a sentence. */
+export function levelWord(level) {
+  return word("level", levels().includes(level) ? level : "none");
 }
 
 export function levelBadge(level, extra = "") {
-  const known = levels().includes(level) ? level : "none";
-  return h("span", { class: `badge level-${known} ${extra}`.trim() }, known.toUpperCase());
+  const shown = levels().includes(level) ? level : "none";
+  return h("span", { class: `badge level-${shown} ${extra}`.trim() },
+    levelWord(shown).toLocaleUpperCase(locale())); // prettier-ignore
 }
 
 /** A small square in a level's colour, beside words that name the level: never a badge, so it
  * is not read as the level of what it sits in. */
 export function levelMark(level) {
-  const known = levels().includes(level) ? level : "none";
-  return h("span", { class: `mark level-${known}`, "aria-hidden": "true" });
+  const shown = levels().includes(level) ? level : "none";
+  return h("span", { class: `mark level-${shown}`, "aria-hidden": "true" });
 }
 
 /** A scoring rule's name as a heading ("severe_incident" → "Severe incident"). */
 export function ruleName(rule) {
-  return sectorName(rule);
+  return word("rule", rule);
+}
+
+export function roleName(role) {
+  return word("role", role);
+}
+
+/** A report field's value as the form and tables show it (`field`: category, location…). */
+export function valueLabel(field, value) {
+  return word(field, value);
+}
+
+/** How the service signs a step ("Ana (supervisor, key 3)", "awareness") in the board's
+ * words; a form it does not know is shown as it came. */
+export function actorName(display) {
+  if (display === "awareness") return t("actor.service");
+  const match = /^(?:(.*) )?\((\w+), key (\d+)\)$/.exec(display || "");
+  if (!match) return display || t("actor.someone");
+  const [, name, role, key] = match;
+  return t(name ? "actor.named" : "actor.unnamed", { name, role: roleName(role), key });
 }
 
 export function parseTime(iso) {
   if (!iso) return null;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : t;
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? null : at;
 }
 
+const TIME = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+
+/** A moment as a time of day, with its date when it is not today. */
 export function clock(iso) {
-  const t = typeof iso === "number" ? iso : parseTime(iso);
-  if (t === null) return "—";
-  const d = new Date(t);
-  const sameDay = new Date().toDateString() === d.toDateString();
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit",
-    hourCycle: "h23" });
-  return sameDay ? time : `${d.toLocaleDateString([], { month: "short", day: "numeric" })} ${time}`;
+  const at = typeof iso === "number" ? iso : parseTime(iso);
+  if (at === null) return "—";
+  const sameDay = new Date().toDateString() === new Date(at).toDateString();
+  return dateTime(at, sameDay ? TIME : { month: "short", day: "numeric", ...TIME });
 }
 
-export function duration(ms) {
-  const sec = Math.max(0, Math.round(ms / 1000));
-  if (sec < 60) return `${sec} s`;
-  const min = Math.floor(sec / 60);
-  if (min < 60) return `${min} min`;
-  const hours = Math.floor(min / 60);
-  if (hours < 48) return `${hours} h ${min % 60} min`;
-  return `${Math.floor(hours / 24)} d`;
+/** A length of time ("12s", "3h 5m"; "12秒", "3小时5分钟"). */
+export function duration(ms, options) {
+  return durationText(ms, options);
 }
 
 export function ago(iso, now = Date.now()) {
-  const t = typeof iso === "number" ? iso : parseTime(iso);
-  return t === null ? "never" : `${duration(now - t)} ago`;
+  const at = typeof iso === "number" ? iso : parseTime(iso);
+  return at === null ? t("time.never") : relative(at - now);
 }
 
-/** A <time> that views refresh in place (class "age", data-at). */
-export function age(iso, prefix = "") {
-  const t = parseTime(iso);
+/** A <time> that views refresh in place (class "age", data-at); `key`: a message around the
+ * age ("updated {ago}"). */
+export function age(iso, key = "") {
+  const at = parseTime(iso);
   return h(
     "time",
-    { class: "age", datetime: iso || undefined, "data-at": t ?? "", "data-prefix": prefix },
-    prefix + ago(t),
+    { class: "age", datetime: iso || undefined, "data-at": at ?? "", "data-key": key },
+    key ? t(key, { ago: ago(at) }) : ago(at),
   );
 }
 
 export function until(iso, now = Date.now()) {
-  const t = typeof iso === "number" ? iso : parseTime(iso);
-  if (t === null) return "—";
-  return t <= now ? "due now" : `in ${duration(t - now)}`;
+  const at = typeof iso === "number" ? iso : parseTime(iso);
+  if (at === null) return "—";
+  return at <= now ? t("time.dueNow") : relative(at - now);
 }
 
 /** A <time> counting down to a moment ("in 4 min", then "due now"), refreshed like `age`. */
 export function dueIn(iso) {
-  const t = parseTime(iso);
+  const at = parseTime(iso);
   return h(
     "time",
-    { class: "age", datetime: iso || undefined, "data-at": t ?? "", "data-until": "true",
-      title: t === null ? undefined : clock(t) }, // prettier-ignore
-    until(t),
+    { class: "age", datetime: iso || undefined, "data-at": at ?? "", "data-until": "true",
+      title: at === null ? undefined : clock(at) }, // prettier-ignore
+    until(at),
   );
 }
 
@@ -101,19 +138,20 @@ export function refreshAges(root = document) {
   const now = Date.now();
   for (const el of root.querySelectorAll("time.age")) {
     const at = el.dataset.at ? Number(el.dataset.at) : null;
-    el.textContent = el.dataset.until ? until(at, now) : (el.dataset.prefix || "") + ago(at, now);
+    const key = el.dataset.key;
+    el.textContent = el.dataset.until ? until(at, now) : key ? t(key, { ago: ago(at, now) }) : ago(at, now);
   }
 }
 
-const CHANNELS = { webhook: "Webhook", pagerduty: "PagerDuty", slack: "Slack", email: "Mail" };
-
 /** A subscription's channel as people write it ("pagerduty" → "PagerDuty"). */
 export function channelName(channel) {
-  return CHANNELS[channel] || sectorName(channel);
+  return word("channel", channel);
 }
 
 export function score(value) {
-  return typeof value === "number" ? value.toFixed(1) : "—";
+  return typeof value === "number"
+    ? number(value, { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+    : "—";
 }
 
 /** The last 24 hourly scores as a line, oldest left; the scale is 0 to at least 100. */
@@ -142,9 +180,8 @@ export function sparkline(trend, label) {
 
 export function trendLabel(trend) {
   const points = Array.isArray(trend) ? trend : [];
-  if (!points.length) return "No trend data";
-  const hi = Math.max(...points);
-  return `Score over the last 24 hours: highest ${hi.toFixed(1)}, now ${points.at(-1).toFixed(1)}`;
+  if (!points.length) return t("trend.none");
+  return t("trend.label", { highest: score(Math.max(...points)), now: score(points.at(-1)) });
 }
 
 export function randomKey() {

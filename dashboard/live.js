@@ -3,6 +3,7 @@
 import { query } from "./api.js";
 import { Feed } from "./feed.js";
 import { debounce, throttle } from "./format.js";
+import { dateTime, duration, known, list, t } from "./i18n.js";
 
 const PERIODIC_MS = 30_000; // scores decay and grow without level changes: refresh now and then
 const SNAPSHOT_FALLBACK_MS = 5_000;
@@ -123,10 +124,8 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
       refreshCampaigns();
     },
     onGap(frame) {
-      onNotice({
-        kind: "gap",
-        text: `Some events are no longer kept by the service (${frame.detail || "gap"}); the board was reloaded.`,
-      });
+      // The service's detail stays as it wrote it; the sentence around it is the board's.
+      onNotice({ kind: "gap", text: () => (frame.detail ? t("live.gap", { detail: frame.detail }) : t("live.gap.plain")) });
       loadSnapshot();
     },
   });
@@ -159,22 +158,18 @@ export function startLive({ api, caps, store, onStatus, onNotice, onAlert, onAut
   };
 }
 
+/** What a reconnection brought back, worded when shown (and again in another language): the
+ * counts keep growing while the replay arrives. */
 function reconnectNotice(c) {
-  const when = new Date(c.at).toLocaleTimeString();
-  const parts = [];
-  const names = { warning: ["warning", "warnings"], sector_level: ["level change", "level changes"],
-                  ack: ["acknowledgement", "acknowledgements"],
-                  response: ["response step", "response steps"] }; // prettier-ignore
-  for (const [type, n] of Object.entries(c.types)) {
-    const [one, many] = names[type] || [type, type];
-    parts.push(`${n} ${n === 1 ? one : many}`);
-  }
-  const missed = c.count
-    ? `caught up on ${c.count} event${c.count === 1 ? "" : "s"} that happened meanwhile (${parts.join(", ")}), marked “while offline” below`
-    : "nothing was missed meanwhile";
-  const down = c.downFor ? ` after ${Math.max(1, Math.round(c.downFor / 1000))} s without the feed` : "";
-  return {
-    kind: "reconnected",
-    text: `Reconnected at ${when}${down}, resuming after seq ${c.after}: ${missed}.`,
+  const text = () => {
+    const parts = Object.entries(c.types).map(([type, count]) =>
+      known(`live.event.${type}`) ? t(`live.event.${type}`, { count }) : t("live.event.other", { type, count }));
+    const missed = c.count
+      ? t("live.caughtUp", { count: c.count, types: list(parts) })
+      : t("live.nothingMissed");
+    const down = c.downFor ? t("live.downFor", { duration: duration(Math.max(1000, c.downFor)) }) : "";
+    const when = dateTime(c.at, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    return t("live.reconnected", { time: when, down, seq: String(c.after), missed });
   };
+  return { kind: "reconnected", text };
 }

@@ -1,12 +1,18 @@
 // The operator's forms (incident, asset) with the service's own validation messages next to
-// each field, and the organization's recent reports.
-import { query } from "./api.js";
+// each field (English, as the API writes them, inside the board's sentences), and the
+// organization's recent reports.
+import { apiError, query } from "./api.js";
 import { clockCell } from "./clocks.js";
 import { h, replace } from "./dom.js";
-import { clock, randomKey, sectorName } from "./format.js";
+import { clock, randomKey, sectorName, valueLabel } from "./format.js";
+import { indicatorType, tlpLabel } from "./headlines.js";
+import { list as join, t } from "./i18n.js";
 import { vocabulary } from "./vocabulary.js";
 
-const words = (v) => v.replaceAll("_", " ");
+/** A report field's value in the board's words; TLP keeps its standard labels. */
+function words(field, value) {
+  return field === "tlp" ? tlpLabel(value) : valueLabel(field, value);
+}
 
 function field(form, name, label, control, hint) {
   const id = `${form}-${name}`;
@@ -29,11 +35,11 @@ function field(form, name, label, control, hint) {
 }
 
 /** A field's values from the vocabulary, its default chosen; without a default the caller must
- * choose, so the select starts blank. */
-function select({ values, default: chosen }, blank = "Choose…") {
+ * choose, so the select starts blank. `field` names the values' words in the catalogue. */
+function select(field, { values, default: chosen }, blank = t("form.choose")) {
   return h("select", {},
     chosen === null ? h("option", { value: "" }, blank) : null,
-    values.map((v) => h("option", { value: v, selected: v === chosen }, words(v)))); // prettier-ignore
+    values.map((v) => h("option", { value: v, selected: v === chosen }, words(field, v)))); // prettier-ignore
 }
 
 function localNow() {
@@ -108,14 +114,14 @@ function reportForm({ id, heading, submitLabel, fields, collect, path, api, onSa
       }
       let where = "";
       const index = /^\[(\d+)\]/.exec(match[2] || "");
-      if (index) where = `${name === "indicators" ? "line" : "item"} ${Number(index[1]) + 1}: `;
+      if (index) where = t(name === "indicators" ? "form.line" : "form.item", { n: Number(index[1]) + 1 });
       const slot = document.getElementById(`${control.id}-error`);
       slot.textContent = slot.textContent ? `${slot.textContent} ${where}${e.message}` : `${where}${e.message}`;
       control.setAttribute("aria-invalid", "true");
       listed.push([control, `${control.labels?.[0]?.textContent || name}: ${where}${e.message}`]);
     }
     replace(summary,
-      h("h4", {}, `The service did not accept this ${describe}`),
+      h("h4", {}, t(`form.refused.${describe}`)),
       detail && !errors.length ? h("p", {}, detail) : null,
       h("ul", {},
         listed.map(([control, text]) => h("li", {}, h("a", { href: `#${control.id}`,
@@ -145,8 +151,8 @@ function reportForm({ id, heading, submitLabel, fields, collect, path, api, onSa
       lastBody = null;
       done.textContent = onSaved(result, form);
     } catch (error) {
-      if (error.status === 422 || error.status === 400) showErrors(error.fieldErrors, error.message);
-      else showErrors([], `${error.message}${error.status ? ` (HTTP ${error.status})` : ""}; your report was not lost, send it again.`);
+      if (error.status === 422 || error.status === 400) showErrors(error.fieldErrors, apiError(error));
+      else showErrors([], t("form.notSent", { error: apiError(error) }));
     } finally {
       busy = false;
       button.removeAttribute("aria-disabled");
@@ -169,30 +175,30 @@ export function mountReports(container, { api, me }) {
       replace(incidents, incidentTable(i.items));
       replace(assets, assetTable(a.items));
     } catch (error) {
-      replace(incidents, h("p", { class: "field-error" }, `Cannot load reports: ${error.message}`));
+      replace(incidents, h("p", { class: "field-error" }, t("reports.cannotLoad", { error: apiError(error) })));
     }
   }
 
   const incidentForm = reportForm({
     id: "incident-form",
-    heading: "Report an incident",
-    submitLabel: "Submit incident",
+    heading: t("form.incident.heading"),
+    submitLabel: t("form.incident.submit"),
     describe: "incident",
     path: "/v1/incidents",
     api,
     fields: [
-      field("incident", "detected_at", "Detected at", h("input", { type: "datetime-local", value: localNow(), step: "1" }), "Your local time; required."),
-      field("incident", "occurred_at", "Occurred at", h("input", { type: "datetime-local", step: "1" }), "Optional; not after detection."),
-      field("incident", "category", "Category", select(incident.category, "Choose a category")),
-      field("incident", "functional_impact", "Functional impact", select(incident.functional_impact, "Choose the impact")),
-      field("incident", "information_impact", "Information impact", select(incident.information_impact)),
-      field("incident", "recoverability", "Recoverability", select(incident.recoverability)),
-      field("incident", "location", "Location", select(incident.location)),
-      field("incident", "tlp", "TLP", select(incident.tlp)),
-      field("incident", "affected_assets", "Affected assets", h("input", { type: "text", autocomplete: "off" }), "Your asset IDs, separated by commas."),
-      field("incident", "reference", "Your reference", h("input", { type: "text", autocomplete: "off" })),
-      field("incident", "indicators", "Indicators", h("textarea", { rows: 3, spellcheck: "false" }), "One per line, e.g. “ipv4 185.220.101.47”; the type may be left out."),
-      field("incident", "summary", "Summary", h("textarea", { rows: 3 })),
+      field("incident", "detected_at", t("form.detected_at"), h("input", { type: "datetime-local", value: localNow(), step: "1" }), t("form.detected_at.hint")),
+      field("incident", "occurred_at", t("form.occurred_at"), h("input", { type: "datetime-local", step: "1" }), t("form.occurred_at.hint")),
+      field("incident", "category", t("form.category"), select("category", incident.category, t("form.category.choose"))),
+      field("incident", "functional_impact", t("form.functional_impact"), select("functional_impact", incident.functional_impact, t("form.functional_impact.choose"))),
+      field("incident", "information_impact", t("form.information_impact"), select("information_impact", incident.information_impact)),
+      field("incident", "recoverability", t("form.recoverability"), select("recoverability", incident.recoverability)),
+      field("incident", "location", t("form.location"), select("location", incident.location)),
+      field("incident", "tlp", t("form.tlp"), select("tlp", incident.tlp)),
+      field("incident", "affected_assets", t("form.affected_assets"), h("input", { type: "text", autocomplete: "off" }), t("form.affected_assets.hint")),
+      field("incident", "reference", t("form.reference"), h("input", { type: "text", autocomplete: "off" })),
+      field("incident", "indicators", t("form.indicators"), h("textarea", { rows: 3, spellcheck: "false" }), t("form.indicators.hint")),
+      field("incident", "summary", t("form.summary"), h("textarea", { rows: 3 })),
     ], // prettier-ignore
     collect(form) {
       const v = (name) => form.elements.namedItem(name).value.trim();
@@ -218,28 +224,28 @@ export function mountReports(container, { api, me }) {
       }
       form.elements.namedItem("detected_at").value = localNow();
       loadReports();
-      return `Incident #${result.id} recorded at ${clock(result.received_at)}.`;
+      return t("form.incident.saved", { id: String(result.id), time: clock(result.received_at) });
     },
   });
 
   const assetForm = reportForm({
     id: "asset-form",
-    heading: "Report an asset",
-    submitLabel: "Save asset",
+    heading: t("form.asset.heading"),
+    submitLabel: t("form.asset.submit"),
     describe: "asset",
     path: "/v1/assets",
     api,
     fields: [
-      field("asset", "asset_id", "Asset ID", h("input", { type: "text", autocomplete: "off" }), "Your own identifier; the same ID updates the asset."),
-      field("asset", "name", "Name", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "kind", "Kind", select(asset.kind)),
-      field("asset", "criticality", "Criticality", select(asset.criticality)),
-      field("asset", "vendor", "Vendor", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "product", "Product", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "version", "Version", h("input", { type: "text", autocomplete: "off" })),
-      field("asset", "location", "Location", select(asset.location)),
-      field("asset", "cves", "CVEs", h("input", { type: "text", autocomplete: "off" }), "Separated by commas, e.g. CVE-2022-38465."),
-      field("asset", "internet_exposed", "Reachable from the internet", h("input", { type: "checkbox" })),
+      field("asset", "asset_id", t("form.asset_id"), h("input", { type: "text", autocomplete: "off" }), t("form.asset_id.hint")),
+      field("asset", "name", t("form.name"), h("input", { type: "text", autocomplete: "off" })),
+      field("asset", "kind", t("form.kind"), select("asset_kind", asset.kind)),
+      field("asset", "criticality", t("form.criticality"), select("criticality", asset.criticality)),
+      field("asset", "vendor", t("form.vendor"), h("input", { type: "text", autocomplete: "off" })),
+      field("asset", "product", t("form.product"), h("input", { type: "text", autocomplete: "off" })),
+      field("asset", "version", t("form.version"), h("input", { type: "text", autocomplete: "off" })),
+      field("asset", "location", t("form.location"), select("location", asset.location)),
+      field("asset", "cves", t("form.cves"), h("input", { type: "text", autocomplete: "off" }), t("form.cves.hint")),
+      field("asset", "internet_exposed", t("form.internet_exposed"), h("input", { type: "checkbox" })),
     ], // prettier-ignore
     collect(form) {
       const v = (name) => form.elements.namedItem(name).value.trim();
@@ -259,33 +265,35 @@ export function mountReports(container, { api, me }) {
     },
     onSaved(result) {
       loadReports();
-      return `Asset ${result.asset_id} ${result.created ? "added" : "updated"} at ${clock(result.updated_at)}.`;
+      return t(result.created ? "form.asset.added" : "form.asset.updated", { id: result.asset_id, time: clock(result.updated_at) });
     },
   });
 
   container.append(
     h("section", { class: "panel", "aria-labelledby": "forms-heading" },
-      h("h2", { id: "forms-heading" }, `Report for ${me.org_id || "your organization"}`,
-        me.org_sector ? h("span", { class: "muted" }, ` (${sectorName(me.org_sector)})`) : null),
+      h("h2", { id: "forms-heading" }, me.org_id ? t("reports.heading", { org: me.org_id }) : t("reports.headingYours"),
+        me.org_sector ? h("span", { class: "muted" }, t("reports.sector", { sector: sectorName(me.org_sector) })) : null),
       h("div", { class: "forms" }, incidentForm, assetForm)),
     h("section", { class: "panel", "aria-labelledby": "own-heading" },
-      h("h2", { id: "own-heading" }, "Your recent reports"),
-      h("h3", {}, "Incidents"), incidents,
-      h("h3", {}, "Assets"), assets),
+      h("h2", { id: "own-heading" }, t("reports.recent")),
+      h("h3", {}, t("reports.incidents")), incidents,
+      h("h3", {}, t("reports.assets")), assets),
   ); // prettier-ignore
   loadReports();
   return { reload: loadReports };
 }
 
+const INCIDENT_COLUMNS = ["id", "detected", "category", "functional_impact", "location", "indicators", "tlp", "clocks"];
+
 function incidentTable(items) {
-  if (!items.length) return h("p", { class: "muted" }, "No incident reported yet.");
+  if (!items.length) return h("p", { class: "muted" }, t("reports.incidents.none"));
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["#", "Detected", "Category", "Functional impact", "Location", "Indicators", "TLP", "Reporting clocks"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, INCIDENT_COLUMNS.map((c) => h("th", { scope: "col" }, t(`reports.col.${c}`))))),
     h("tbody", {}, items.map((i) => h("tr", { "data-incident": String(i.id) },
-      h("td", {}, String(i.id)), h("td", {}, clock(i.detected_at)), h("td", {}, words(i.category)),
-      h("td", {}, words(i.functional_impact)), h("td", {}, words(i.location)),
+      h("td", {}, String(i.id)), h("td", {}, clock(i.detected_at)), h("td", {}, words("category", i.category)),
+      h("td", {}, words("functional_impact", i.functional_impact)), h("td", {}, words("location", i.location)),
       h("td", {}, indicatorCell(i.indicators)),
-      h("td", {}, i.tlp.toUpperCase()), h("td", {}, clockCell(i.clocks)))))); // prettier-ignore
+      h("td", {}, tlpLabel(i.tlp)), h("td", {}, clockCell(i.clocks)))))); // prettier-ignore
 }
 
 /** Each indicator on its line; one on a known-benign list says which, as it never makes a
@@ -293,19 +301,22 @@ function incidentTable(items) {
 function indicatorCell(indicators) {
   if (!indicators.length) return "—";
   return h("ul", { class: "own-indicators" }, indicators.map((x) => h("li", { "data-value": x.value },
-    `${x.type} `, h("code", {}, x.value),
-    x.known_benign ? [" ", h("span", { class: "benign", title: "On this known-benign list (MISP warninglist) when reported: it never makes a campaign or an exposure warning." },
-      "known benign: ", x.known_benign)] : null))); // prettier-ignore
+    `${indicatorType(x.type)} `, h("code", {}, x.value),
+    x.known_benign ? [" ", h("span", { class: "benign", title: t("reports.benign.title") },
+      t("reports.benign", { list: x.known_benign }))] : null))); // prettier-ignore
 }
 
+const ASSET_COLUMNS = ["asset", "kind", "product", "criticality", "internet", "cves", "updated"];
+
 function assetTable(items) {
-  if (!items.length) return h("p", { class: "muted" }, "No asset reported yet.");
+  if (!items.length) return h("p", { class: "muted" }, t("reports.assets.none"));
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["Asset", "Kind", "Product", "Criticality", "Internet", "CVEs", "Updated"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ASSET_COLUMNS.map((c) => h("th", { scope: "col" }, t(`reports.col.${c}`))))),
     h("tbody", {}, items.map((a) => h("tr", { "data-asset": a.asset_id },
       h("td", {}, a.asset_id, a.name ? h("span", { class: "muted" }, ` ${a.name}`) : null),
-      h("td", {}, words(a.kind)),
+      h("td", {}, words("asset_kind", a.kind)),
       h("td", {}, [a.vendor, a.product, a.version].filter(Boolean).join(" ") || "—"),
-      h("td", {}, a.criticality), h("td", {}, a.internet_exposed ? "exposed" : "no"),
-      h("td", {}, a.cves.join(", ") || "—"), h("td", {}, clock(a.updated_at)))))); // prettier-ignore
+      h("td", {}, words("criticality", a.criticality)),
+      h("td", {}, t(a.internet_exposed ? "reports.internet.exposed" : "reports.internet.no")),
+      h("td", {}, join(a.cves) || "—"), h("td", {}, clock(a.updated_at)))))); // prettier-ignore
 }

@@ -3,12 +3,13 @@
 import { coverageMark, coverageText } from "./coverage.js";
 import { riskLines, riskText, strongFirst } from "./dependencies.js";
 import { h, replace } from "./dom.js";
-import { age, levelBadge, levels, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
+import { age, levelBadge, levels, levelWord, rank, score, sectorName, sparkline, trendLabel } from "./format.js";
+import { t, tNodes } from "./i18n.js";
 
 export function mountTiles(container, store, { onOpen, only = null, compact = false }) {
   const summary = h("p", { class: "level-summary", id: "level-summary" });
   const list = h("ul", { class: `tiles${compact ? " compact" : ""}`, id: "tiles",
-                         "aria-label": "Sectors" }); // prettier-ignore
+                         "aria-label": t("tiles.label") }); // prettier-ignore
   container.append(summary, list);
   const tiles = new Map();
 
@@ -49,8 +50,8 @@ export function mountTiles(container, store, { onOpen, only = null, compact = fa
     const parts = [...levels()].reverse().filter((l) => counts[l]);
     replace(
       summary,
-      `${sectors.length} sector${sectors.length === 1 ? "" : "s"}: `,
-      ...parts.flatMap((l, i) => [i ? ", " : "", levelBadge(l, "small"), ` ${counts[l]}`]),
+      t("tiles.summary", { count: sectors.length }),
+      ...parts.flatMap((l, i) => [i ? t("list.separator") : "", levelBadge(l, "small"), ` ${counts[l]}`]),
     );
   }
 
@@ -64,20 +65,21 @@ function fill(button, sector) {
   button.dataset.level = level;
   button.className = `tile level-${level}`;
   const name = sectorName(sector.sector);
+  const word = levelWord(level);
   replace(
     button,
     h("span", { class: "tile-name" }, name),
     h("span", { class: "tile-level" }, levelBadge(level),
-      h("span", { class: "tile-score" }, "score ", h("strong", {}, score(sector.score)))), // prettier-ignore
+      h("span", { class: "tile-score" }, tNodes("tiles.score", { score: h("strong", {}, score(sector.score)) }))), // prettier-ignore
     riskLines(sector.dependency_risk),
     coverageMark(sector.coverage),
     sparkline(sector.trend, trendLabel(sector.trend)),
-    h("span", { class: "tile-age" }, sector.updated_at ? age(sector.updated_at, "updated ") : "no reports yet"),
-    h("span", { class: "visually-hidden" }, `. Show why ${name} is ${level}.`),
+    h("span", { class: "tile-age" }, sector.updated_at ? age(sector.updated_at, "tiles.updated") : t("tiles.noReports")),
+    h("span", { class: "visually-hidden" }, t("tiles.show", { sector: name, level: word })),
   );
   const risks = strongFirst(sector.dependency_risk).map(riskText);
-  const coverage = sector.coverage ? [`Coverage: ${coverageText(sector.coverage)}`] : [];
-  button.title = [`Why is ${name} ${level}?`, ...risks, ...coverage].join("\n");
+  const coverage = sector.coverage ? [t("tiles.coverage", { counts: coverageText(sector.coverage) })] : [];
+  button.title = [t("tiles.why", { sector: name, level: word }), ...risks, ...coverage].join("\n");
   button.dataset.rank = String(rank(level));
 }
 

@@ -1,11 +1,13 @@
 // The live warning list, newest first: filters by sector, kind, acknowledgement and the state of
 // the response, who acknowledged, and the response itself. Items are kept by id, so a live
 // update never steals the keyboard focus.
-import { query } from "./api.js";
+import { apiError, query } from "./api.js";
 import { indicatorList, paceTag } from "./campaigns.js";
-import { dependencyDetails, dependencyHeadline } from "./dependencies.js";
+import { dependencyDetails } from "./dependencies.js";
 import { h, replace } from "./dom.js";
-import { age, clock, kindName, levelBadge, sectorName } from "./format.js";
+import { actorName, age, clock, kindName, levelBadge, sectorName } from "./format.js";
+import { headline } from "./headlines.js";
+import { list as join, t, tNodes } from "./i18n.js";
 import { escalationTag, myName, responseControls, stateTag } from "./response.js";
 import { vocabulary } from "./vocabulary.js";
 import { vulnerabilityDetails } from "./vulnerabilities.js";
@@ -17,9 +19,9 @@ export function mountWarnings(container, store, options) {
   const idBase = `warnings-${mode}`;
   const mine = myName(me);
   const sectorSelect = h("select", { id: `${idBase}-sector`, name: "sector" },
-    h("option", { value: "" }, "All sectors")); // prettier-ignore
+    h("option", { value: "" }, t("warnings.allSectors"))); // prettier-ignore
   const kindSelect = h("select", { id: `${idBase}-kind`, name: "kind" },
-    h("option", { value: "" }, "All kinds"),
+    h("option", { value: "" }, t("warnings.allKinds")),
     vocabulary().warning_kinds.map((k) => h("option", { value: k }, kindName(k)))); // prettier-ignore
   const openOnly = h("input", { type: "checkbox", id: `${idBase}-open`, name: "open" });
   const mineOnly = h("input", { type: "checkbox", id: `${idBase}-mine`, name: "mine" });
@@ -27,19 +29,19 @@ export function mountWarnings(container, store, options) {
   const unresolved = h("input", { type: "checkbox", id: `${idBase}-unresolved`, name: "unresolved" });
   const check = (input, label, title) =>
     h("span", { class: "field-inline", title }, input, h("label", { for: input.id }, label));
-  const filters = h("div", { class: "filters", role: "group", "aria-label": "Filter warnings" },
-    h("span", { class: "field-inline" }, h("label", { for: sectorSelect.id }, "Sector"), sectorSelect),
-    h("span", { class: "field-inline" }, h("label", { for: kindSelect.id }, "Kind"), kindSelect),
-    check(openOnly, "Unacknowledged only"),
-    caps.acknowledge && mine ? check(mineOnly, "Mine", `Assigned to ${mine}`) : null,
-    check(unassigned, "Unassigned", "New or acknowledged, nobody assigned"),
-    check(unresolved, "Open", "Not resolved yet"),
+  const filters = h("div", { class: "filters", role: "group", "aria-label": t("warnings.filters") },
+    h("span", { class: "field-inline" }, h("label", { for: sectorSelect.id }, t("warnings.sector")), sectorSelect),
+    h("span", { class: "field-inline" }, h("label", { for: kindSelect.id }, t("warnings.kind")), kindSelect),
+    check(openOnly, t("warnings.unacknowledged")),
+    caps.acknowledge && mine ? check(mineOnly, t("warnings.mine"), t("warnings.mine.title", { name: mine })) : null,
+    check(unassigned, t("warnings.unassigned"), t("warnings.unassigned.title")),
+    check(unresolved, t("warnings.open"), t("warnings.open.title")),
   ); // prettier-ignore
   // The names already assigned, offered when assigning someone.
   const assignees = h("datalist", { id: `${idBase}-assignees` });
   const count = h("p", { class: "muted count", id: `${idBase}-count` });
   const list = h("ol", { class: `warnings ${mode}`, id: `${idBase}-list`, "aria-labelledby": options.labelledBy });
-  const empty = h("p", { class: "empty", hidden: true }, "No warnings.");
+  const empty = h("p", { class: "empty", hidden: true }, t("warnings.none"));
   let shownCount = PAGE;
   const more = h("button", { type: "button", class: "secondary more", hidden: true,
     onclick: () => { shownCount += PAGE; render(); } }); // prettier-ignore
@@ -100,8 +102,8 @@ export function mountWarnings(container, store, options) {
     const total = known.length;
     const open = known.filter((w) => !w.acknowledged_at).length;
     const unsettled = known.filter((w) => w.state !== "resolved").length;
-    const matching = all.length === total ? `${total}` : `${all.length} of ${total}`;
-    count.textContent = `${matching} warning${total === 1 ? "" : "s"} (${open} unacknowledged, ${unsettled} open), newest first`;
+    const params = { count: total, shown: all.length, open, unsettled };
+    count.textContent = t(all.length === total ? "warnings.count" : "warnings.countFiltered", params);
     const names = [...new Set([mine, ...known.map((w) => w.assignee)].filter(Boolean))].sort();
     if (assignees.dataset.names !== names.join("\n")) {
       assignees.dataset.names = names.join("\n");
@@ -109,7 +111,7 @@ export function mountWarnings(container, store, options) {
     }
     empty.hidden = shown.length > 0;
     more.hidden = all.length <= shown.length;
-    more.textContent = `Show ${Math.min(PAGE, all.length - shown.length)} older`;
+    more.textContent = t("warnings.more", { count: Math.min(PAGE, all.length - shown.length) });
   }
 
   function create(w) {
@@ -148,20 +150,20 @@ export function mountWarnings(container, store, options) {
         h("span", { class: `kind kind-${w.kind}` }, kindName(w.kind)),
         w.kind === "campaign" ? paceTag(w.pace, w.evidence?.window_hours) : null,
         onOpenSector ? sectorButton : h("span", {}, sectorName(w.sector)),
-        others.length ? h("span", { class: "muted" }, `also ${others.map(sectorName).join(", ")}`) : null,
+        others.length ? h("span", { class: "muted" }, t("warnings.also", { sectors: join(others.map(sectorName)) })) : null,
         w.target_orgs && orgId && w.target_orgs.includes(orgId)
-          ? h("span", { class: "tag" }, "addressed to you") : null,
-        mark === "replayed" ? h("span", { class: "tag" }, "while offline") : null,
-        mark === "live" ? h("span", { class: "tag tag-new" }, "new") : null,
+          ? h("span", { class: "tag" }, t("warnings.addressed")) : null,
+        mark === "replayed" ? h("span", { class: "tag" }, t("warnings.offline")) : null,
+        mark === "live" ? h("span", { class: "tag tag-new" }, t("warnings.new")) : null,
       ), // prettier-ignore
-      h("p", { class: "w-title", id: titleId }, w.kind === "dependency" ? dependencyHeadline(w) : w.title),
+      h("p", { class: "w-title", id: titleId }, headline(w)),
       details(w),
       w.kind === "exposure" && orgId && w.evidence?.matches?.[orgId]
-        ? h("p", { class: "w-assets" }, "Your assets involved: ",
-            h("strong", {}, w.evidence.matches[orgId].join(", "))) : null, // prettier-ignore
+        ? h("p", { class: "w-assets" }, tNodes("warnings.yourAssets", {
+            assets: h("strong", {}, join(w.evidence.matches[orgId])) })) : null, // prettier-ignore
       h("div", { class: "w-foot" },
-        h("span", { class: "muted" }, h("time", { datetime: w.created_at }, clock(w.created_at)),
-          " (", age(w.created_at), `) · #${w.id} · seq ${w.seq}`),
+        h("span", { class: "muted" }, tNodes("warnings.foot", { time: h("time", { datetime: w.created_at }, clock(w.created_at)),
+          age: age(w.created_at), id: String(w.id), seq: String(w.seq) })),
         ackArea(w, titleId),
       ), // prettier-ignore
     );
@@ -182,24 +184,24 @@ export function mountWarnings(container, store, options) {
   function ackArea(w, titleId) {
     if (w.state === "resolved" && w.resolved_at) {
       return h("span", { class: "ack-status", tabindex: "-1" },
-        `✓ Resolved at ${clock(w.resolved_at)}`,
-        w.acknowledged_by ? [" · acknowledged by ", h("strong", {}, w.acknowledged_by)] : null); // prettier-ignore
+        t("warnings.resolvedAt", { time: clock(w.resolved_at) }),
+        w.acknowledged_by ? tNodes("warnings.resolvedAck", { who: h("strong", {}, actorName(w.acknowledged_by)) }) : null); // prettier-ignore
     }
     if (w.acknowledged_at) {
       return h("span", { class: "ack-status", tabindex: "-1" },
-        "✓ Acknowledged by ", h("strong", {}, w.acknowledged_by || "someone"),
-        ` at ${clock(w.acknowledged_at)}`); // prettier-ignore
+        tNodes("warnings.acknowledgedBy", { who: h("strong", {}, actorName(w.acknowledged_by)),
+          time: clock(w.acknowledged_at) })); // prettier-ignore
     }
-    if (!caps.acknowledge) return h("span", { class: "ack-none" }, "Not acknowledged yet");
+    if (!caps.acknowledge) return h("span", { class: "ack-none" }, t("warnings.notAcknowledged"));
     const error = h("span", { class: "field-error", role: "alert" });
     const button = h("button", { type: "button", class: "ack-button", "aria-describedby": titleId },
-      "Acknowledge"); // prettier-ignore
+      t("warnings.acknowledge")); // prettier-ignore
     let busy = false;
     button.addEventListener("click", async () => {
       if (busy) return;
       busy = true; // not `disabled`: a disabled button would drop the keyboard focus
       button.setAttribute("aria-disabled", "true");
-      button.textContent = "Acknowledging…";
+      button.textContent = t("warnings.acknowledging");
       error.textContent = "";
       try {
         const view = await api.post(`/v1/warnings/${w.id}/ack`);
@@ -207,8 +209,8 @@ export function mountWarnings(container, store, options) {
       } catch (e) {
         busy = false;
         button.removeAttribute("aria-disabled");
-        button.textContent = "Acknowledge";
-        error.textContent = `Not acknowledged: ${e.message}`;
+        button.textContent = t("warnings.acknowledge");
+        error.textContent = t("warnings.notAcknowledgedError", { error: apiError(e) });
       }
     });
     return h("span", { class: "ack" }, button, " ", error);
@@ -254,7 +256,7 @@ export function mountWarnings(container, store, options) {
     const names = [...store.sectors.keys()].filter((s) => !only || only.includes(s));
     if (sectorSelect.options.length - 1 === names.length) return;
     const chosen = sectorSelect.value;
-    replace(sectorSelect, h("option", { value: "" }, "All sectors"),
+    replace(sectorSelect, h("option", { value: "" }, t("warnings.allSectors")),
       names.map((s) => h("option", { value: s, selected: s === chosen }, sectorName(s)))); // prettier-ignore
   }
 

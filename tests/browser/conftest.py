@@ -248,14 +248,17 @@ def open_board(browser: Any) -> Iterator[Callable[..., Board]]:
         viewport: tuple[int, int] = (1280, 800),
         init_script: str | None = None,
         permissions: list[str] | None = None,
+        locale: str = "en-GB",
     ) -> Board:
+        """`locale`: the browser's language (navigator.languages), from which the board
+        chooses its own: English unless it is Chinese."""
         from playwright.sync_api import expect
 
         context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             device_scale_factor=1,
             timezone_id="UTC",
-            locale="en-GB",
+            locale=locale,
         )
         if permissions:
             context.grant_permissions(permissions, origin=url)
@@ -268,8 +271,9 @@ def open_board(browser: Any) -> Iterator[Callable[..., Board]]:
         boards.append(board)
         page.goto(url + "/")
         if key is not None:
-            page.get_by_label("API key").fill(key)
-            page.get_by_role("button", name="Sign in").click()
+            # By id: the labels are in the board's language.
+            page.locator("#api-key").fill(key)
+            page.locator("#sign-in-button").click()
             expect(page.locator("#connection")).to_have_attribute("data-state", "live")
             page.mouse.move(0, 0)  # no hover effect where the sign-in button was
         return board

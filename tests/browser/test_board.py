@@ -172,7 +172,7 @@ def test_campaign_appears_live_and_acknowledgement_reaches_other_boards(
     dialog = alice.page.locator("#sector-dialog")
     expect(dialog.locator(".why")).to_contain_text("Energy is orange because")
     expect(dialog.locator(".floors")).to_contain_text("Severe incident")
-    expect(dialog.locator(".floors")).to_contain_text("severity >= 80")
+    expect(dialog.locator(".floors")).to_contain_text("severity ≥ 80")
     expect(dialog).to_contain_text(CAMPAIGN_IP)
     expect(dialog.locator("table")).to_contain_text("#")
     alice.shot("sector-view")

@@ -29,14 +29,14 @@ def test_the_operator_sees_its_countdowns_and_the_supervisor_what_is_overdue(
     page = board.page
     row = page.locator(f'#own-incidents tr[data-incident="{fresh}"]')
     early = row.locator('.countdown[data-stage="early_warning"]')
-    expect(early).to_have_text(re.compile(r"NIS2 early warning due in 23 h 5\d min"))
+    expect(early).to_have_text(re.compile(r"NIS2 early warning due in 23h 5\dm"))
     expect(early).not_to_have_class(re.compile(r"\boverdue\b"))
     expect(row.locator('.countdown[data-stage="notification"]')).to_contain_text(
-        "NIS2 incident notification due in 2 d 23 h"
+        "NIS2 incident notification due in 2d 23h"
     )
     overdue = page.locator(f'#own-incidents tr[data-incident="{late}"] .countdown.overdue')
     expect(overdue).to_have_count(1)
-    expect(overdue).to_have_text(re.compile(r"NIS2 early warning overdue by 6 h"))
+    expect(overdue).to_have_text(re.compile(r"NIS2 early warning overdue by 6h"))
     color = overdue.evaluate("el => getComputedStyle(el).color")
     assert color == "rgb(179, 38, 30)"
     overdue.scroll_into_view_if_needed()
@@ -48,6 +48,6 @@ def test_the_operator_sees_its_countdowns_and_the_supervisor_what_is_overdue(
     listed = board.page.locator("#overdue-reports li")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text(f"grid-north (Energy), incident #{late}")
-    expect(listed).to_contain_text("NIS2 early warning overdue by 6 h")
+    expect(listed).to_contain_text("NIS2 early warning overdue by 6h")
     board.shot("reporting-clocks-supervisor")
     board.assert_clean()

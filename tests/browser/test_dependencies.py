@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import Board, Service, significant
@@ -27,8 +28,11 @@ def colours(locator: Any) -> list[str]:
     )
 
 
-def name(sector: str) -> str:
-    return sector.replace("_", " ").capitalize()
+def namer(service: Service) -> Any:
+    """A sector's English name as the board shows it: the profile's (GET /v1/vocabulary
+    `sector_names`), else its id humanized."""
+    names = httpx.get(f"{service.url}/v1/vocabulary", timeout=10).json().get("sector_names", {})
+    return lambda sector: names.get(sector, {}).get("en") or sector.replace("_", " ").capitalize()
 
 
 def test_an_upstream_at_risk_shows_on_its_dependents_tiles_never_as_their_level(
@@ -72,6 +76,7 @@ def test_an_upstream_at_risk_shows_on_its_dependents_tiles_never_as_their_level(
     # One dependency warning per rise, the dependents grouped by strength.
     with service.client(supervisor) as client:
         dependents = client.get("/v1/sectors/energy").json()["dependents"]
+    name = namer(service)
     strong = [name(d["sector"]) for d in dependents if d["strength"] == "strong"]
     moderate = [name(d["sector"]) for d in dependents if d["strength"] == "moderate"]
     warnings = page.locator('li.warning[data-kind="dependency"]')

@@ -105,7 +105,7 @@ def test_own_reports_mark_the_indicators_on_a_known_benign_list(
     expect(row.locator('li[data-value="8.8.8.8"] .benign')).to_have_text(
         f"known benign: {lists['8.8.8.8']}"
     )
-    expect(row.locator(f'li[data-value="{CAMPAIGN_IP}"]')).to_have_text(f"ipv4 {CAMPAIGN_IP}")
+    expect(row.locator(f'li[data-value="{CAMPAIGN_IP}"]')).to_have_text(f"IPV4 {CAMPAIGN_IP}")
     expect(row.locator(f'li[data-value="{CAMPAIGN_IP}"] .benign')).to_have_count(0)
     row.evaluate("el => el.scrollIntoView({ block: 'center' })")
     board.shot("operator-known-benign")

@@ -216,8 +216,10 @@ def test_an_operator_sees_its_vulnerability_warning(service: Service, open_board
 
     card = page.locator('#warnings-operator-list li.warning[data-kind="vulnerability"]')
     expect(card).to_have_count(1)
+    # The headline is the board's, from the evidence; the stored title is not shown.
     expect(card.locator(".w-title")).to_have_text(
-        "plc-1 is exposed to ICSA-24-123-01 (known exploited)"
+        "Known exploited CVE-2024-1234 (used by ransomware), 1 more CVE in Siemens SIMATIC S7-1500:"
+        " asset plc-1; ICSA-24-123-01 Siemens SIMATIC S7-1500 <b>CPU</b>"
     )
     first = card.locator('.vuln-cves li[data-cve="CVE-2024-1234"]')
     expect(first.locator(".cve")).to_have_text("CVE-2024-1234")
