@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import awareness
 from awareness import warninglists
@@ -175,15 +174,18 @@ def _runner(consumer: Consumer, database: Database, options: Polling) -> Runner:
 
 async def _check_profile(components: Components) -> None:
     """A profile that lacks the sectors of registered organizations stops the start-up
-    (`auth.orgs.ProfileMismatch`); a database without its schema yet is left to /readyz."""
+    (`auth.orgs.ProfileMismatch`); a database unreachable or without its schema yet is left to
+    /readyz, which says so (`awareness serve` checks again once it has migrated)."""
     settings = components.settings
     try:
         async with components.database.read() as conn:
             await orgs.check_profile(
                 conn, profile=settings.profile, sectors=settings.sectors.sectors
             )
-    except (OperationalError, ProgrammingError):
-        log.warning("organizations not readable yet; the sector profile is not checked")
+    except orgs.ProfileMismatch:
+        raise
+    except Exception:  # the database's state is /readyz's to report, not the start-up's
+        log.warning("organizations not readable; the sector profile is not checked")
 
 
 def _leading(runner: Runner) -> float:
