@@ -28,6 +28,11 @@ from awareness.demo.snapshots import import_snapshots
 from awareness.settings import Settings
 
 log = logging.getLogger(__name__)
+# Who watches the board and who responds, named as each profile's setting would name them.
+DESKS = {
+    "us-ppd21": ((Role.supervisor, "national CERT desk"), (Role.responder, "on call")),
+    "cn-cii": ((Role.supervisor, "国家网络安全监测值班"), (Role.responder, "应急响应值守")),
+}
 # Sectors the campaigns take in turn, per profile: those with operators enough for a
 # sector-wide picture.
 TARGETS = {
@@ -56,7 +61,7 @@ async def _register(database: Database, settings: Settings, *, seed: int) -> dic
                 name=f"{operator.name} SOC", known_sectors=known, now=now, actor="demo",
             )  # fmt: skip
             found[operator.org_id] = made.key
-        for role, name in ((Role.supervisor, "national CERT desk"), (Role.responder, "on call")):
+        for role, name in DESKS[settings.profile]:
             made = await keys.create_key(
                 conn, role=role, org_id=None, sectors=None, name=name, known_sectors=known,
                 now=now, actor="demo",
