@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from awareness.auth.principal import Role
+from awareness.auth.principal import Principal, Role
 from awareness.clock import ManualClock
+from awareness.eventlog.reader import read_after
 from tests.conftest import add_key
 from tests.correlator.test_scenario import NOISE, SEVERE, SIGNIFICANT, Scenario, rebuilt_the_same
 
@@ -240,3 +241,52 @@ async def test_titles_and_evidence_use_canonical_forms(
         "Campaign detected: domain login.evil-portal.ru and 2 more indicators reported by 3 "
         "organizations in energy"
     )
+
+
+async def test_known_exploited_products_keep_the_campaign_within_10_warnings(
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    """The same attack with the PLC it runs on in CISA's KEV catalogue: the operators are told
+    of their exposure to it and the peers' exposure warning rises a level, and a national
+    supervisor is still asked for at most 10 warnings: counted as every `warning` event its
+    feed delivers (a raised warning is sent again), not only as rows."""
+    s = Scenario(app, client, clock)
+    for i in range(1, 9):
+        await s.org(f"energy-{i}", "energy")
+    await s.org("water-1", "water")
+    cert = await add_key(app, Role.supervisor)
+    admin = await add_key(app, Role.admin)
+    catalogue = {
+        "title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "1",
+        "dateReleased": "2026-03-01T00:00:00Z", "count": 1,
+        "vulnerabilities": [{
+            "cveID": "CVE-2024-46886", "vendorProject": "Siemens", "product": "SIMATIC S7-1500",
+            "vulnerabilityName": "Siemens SIMATIC S7-1500 Open Redirect",
+            "dateAdded": "2026-02-20", "shortDescription": "An open redirect.",
+            "requiredAction": "Apply mitigations per vendor instructions.",
+            "dueDate": "2026-03-13", "knownRansomwareCampaignUse": "Known", "notes": "",
+        }],
+    }  # fmt: skip
+    answer = await client.post("/v1/feeds/kev", json=catalogue, headers=admin)
+    assert answer.status_code == 200, answer.text
+    for org_id in ("energy-1", "energy-2", "energy-3", "energy-4", "energy-5", "water-1"):
+        await s.asset(org_id, asset_id="plc-1", **PLC)
+    for org_id in ("energy-1", "energy-2", "energy-3", "energy-4", "energy-5"):
+        await s.report(org_id, SEVERE, affected_assets=["plc-1"], indicators=[C2, PAYLOAD])
+        clock.advance(timedelta(minutes=40))
+
+    operator_view = await s.warnings(s.keys["water-1"])
+    assert {w["kind"] for w in operator_view} == {"vulnerability", "exposure"}
+    (exposure,) = [w for w in operator_view if w["kind"] == "exposure"]
+    assert [e["cve"] for e in exposure["evidence"]["known_exploited"]] == ["CVE-2024-46886"]
+
+    warnings = await national_view(s, cert)
+    assert (await s.levels(cert))["energy"] == "red"
+    assert len(warnings) <= 10, tally(warnings)
+    assert not [w for w in warnings if w["kind"] == "vulnerability"]
+    national = Principal(key_id=0, role=Role.supervisor)
+    async with app.state.components.database.read() as conn:
+        told = await read_after(conn, after=0, limit=10_000, principal=national)
+    sent = [event for event in told if event.type == "warning"]
+    assert len(sent) <= 10, [event.kind for event in sent]
+    print(f"\nwarning events to a national supervisor with KEV in play: {len(sent)}")

@@ -95,12 +95,16 @@ async def reissue_warning(
     title: str,
     evidence: dict[str, Any],
     why: str,
+    announce: bool = True,
 ) -> None:
-    """A warning raised to another level by what was learnt since: the row changes, the
-    timeline says why, and the warning goes out again (boards update it in place by its id;
-    channels hear the new level)."""
+    """A warning rewritten by what was learnt since: the row changes, the timeline says why,
+    and, when `announce`, the warning goes out again (boards update it in place by its id;
+    channels hear the new level). Unannounced, it asks nobody's attention again."""
     changes = {"level": level, "title": title[:500], "evidence": evidence}
     await conn.execute(warnings.update().where(warnings.c.id == warning_id).values(changes))
+    if not announce:
+        await _record(conn, warning_id, seq=None, at=at, action="note", note=why)
+        return
     row = (
         (await conn.execute(sa.select(warnings).where(warnings.c.id == warning_id)))
         .mappings()
@@ -160,7 +164,13 @@ async def _respond(
 
 
 async def _record(
-    conn: AsyncConnection, warning_id: int, *, seq: int, at: datetime, action: str, note: str
+    conn: AsyncConnection,
+    warning_id: int,
+    *,
+    seq: int | None,
+    at: datetime,
+    action: str,
+    note: str,
 ) -> None:
     await conn.execute(
         warning_actions.insert().values(

@@ -516,7 +516,8 @@ async def _raise_exposures(
     now: datetime,
 ) -> None:
     """Each open exposure warning of the last `exposure.lookback_days` whose CVE or product is
-    in the KEV catalogue goes up one level, once."""
+    in the KEV catalogue goes up one level, once; one at red already says so on its card and
+    timeline but is not sent again (a new level is news, the same one is not)."""
     since = now - timedelta(days=scoring.exposure.lookback_days)
     rows = (
         await conn.execute(
@@ -539,11 +540,13 @@ async def _raise_exposures(
         cves = ", ".join(entry.cve for entry in entries[:3])
         known = [{"cve": e.cve, "name": e.name, "date_added": e.date_added.isoformat(),
                   "ransomware": e.ransomware} for e in entries]  # fmt: skip
+        moved = raised.label != level
+        because = f"the KEV catalogue lists {cves}"
+        why = f"Raised from {level} to {raised.label}: {because}" if moved else because
         await reissue_warning(
             conn, writer, warning_id, at=now, level=raised.label,
             title=f"{title}; known exploited ({cves})",
-            evidence=evidence | {"known_exploited": known},
-            why=f"Raised from {level} to {raised.label}: the KEV catalogue lists {cves}",
+            evidence=evidence | {"known_exploited": known}, why=why, announce=moved,
         )  # fmt: skip
 
 
