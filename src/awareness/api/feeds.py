@@ -10,7 +10,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from awareness.api.components import Components
 from awareness.api.deps import Admin, ComponentsDep
+from awareness.auth.principal import Principal
 from awareness.errors import InvalidRequest, UnsupportedMediaType
 from awareness.feeds import importer
 from awareness.feeds.documents import Document, split_documents
@@ -76,6 +78,19 @@ async def _csaf(request: Request, components: ComponentsDep) -> importer.Prepare
         return importer.prepare_csaf(documents, aliases=aliases)
 
     return await asyncio.to_thread(prepare)
+
+
+async def _store(
+    prepared: importer.Prepared, principal: Principal, components: Components
+) -> dict[str, Any]:
+    """One transaction; then the matcher is woken to match every asset against what changed."""
+    async with components.database.write() as conn:
+        report = await importer.store(
+            conn, prepared, now=components.clock.now(), actor=principal.actor
+        )
+    if report.changed:
+        components.signals.reports_committed()
+    return report.counts()
 
 
 def _documented(schema: dict[str, Any], example: Any, description: str) -> dict[str, Any]:
@@ -253,13 +268,7 @@ async def import_kev(
     """Import CISA's Known Exploited Vulnerabilities catalogue: entries upserted by CVE. An
     entry that cannot be read is refused, with its reason, and the others imported; a body
     that is not a KEV catalogue is 422 and changes nothing."""
-    async with components.database.write() as conn:
-        report = await importer.store(
-            conn, prepared, now=components.clock.now(), actor=principal.actor
-        )
-    if report.changed:
-        components.signals.reports_committed()  # the matcher: every asset, against what changed
-    return report.counts()
+    return await _store(prepared, principal, components)
 
 
 @router.post(
@@ -281,10 +290,4 @@ async def import_csaf(
     products they name. A document that cannot be read is refused, with its reason, and the
     others imported; a body of which no document is a CSAF advisory is 422 and changes
     nothing. Bodies up to `limits.max_batch_body_bytes`."""
-    async with components.database.write() as conn:
-        report = await importer.store(
-            conn, prepared, now=components.clock.now(), actor=principal.actor
-        )
-    if report.changed:
-        components.signals.reports_committed()  # the matcher: every asset, against what changed
-    return report.counts()
+    return await _store(prepared, principal, components)

@@ -124,28 +124,9 @@ async def withdraw_warning(
     """What the warning said is no longer true (an asset updated to a fixed version): it is
     resolved by the service, with the reason, as a responder's resolution would be (a note
     when it is resolved already)."""
-    await _respond(conn, writer, warning_id, at=at, note=note, resolve=True)
-
-
-async def annotate_warning(
-    conn: AsyncConnection, writer: EventWriter, warning_id: int, *, at: datetime, note: str
-) -> None:
-    """A note from the service on a warning, told like a responder's."""
-    await _respond(conn, writer, warning_id, at=at, note=note, resolve=False)
-
-
-async def _respond(
-    conn: AsyncConnection,
-    writer: EventWriter,
-    warning_id: int,
-    *,
-    at: datetime,
-    note: str,
-    resolve: bool,
-) -> None:
     query = sa.select(warnings).where(warnings.c.id == warning_id)
     row = (await conn.execute(query)).mappings().one()
-    resolve = resolve and row["state"] != "resolved"
+    resolve = row["state"] != "resolved"
     if resolve:
         await conn.execute(
             warnings.update()
@@ -154,7 +135,7 @@ async def _respond(
         )
     action = ActionView(
         warning_id=warning_id, action="resolved" if resolve else "note", at=at, actor=SERVICE,
-        state="resolved" if resolve else row["state"], assignee=row["assignee"], note=note,
+        state="resolved", assignee=row["assignee"], note=note,
     )  # fmt: skip
     seq = await writer.append(
         type="response", kind=row["kind"], sector=row["sector"], sectors=row["sectors"],
